@@ -63,8 +63,9 @@ def url(database: str = DATABASE) -> str:
 
     for attempt in range(20):
         try:
-            conn = psycopg2.connect(host=_socket_dir(server), user="postgres",
-                                    dbname="postgres")
+            conn = psycopg2.connect(
+                host=_socket_dir(server), user="postgres", dbname="postgres"
+            )
             break
         except psycopg2.OperationalError:
             if attempt == 19:

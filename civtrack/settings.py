@@ -34,7 +34,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value.lower() in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}."
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -44,7 +46,9 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}."
+        ) from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -134,10 +138,14 @@ DATABASES = {
     )
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL: CivTrack needs it.")
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point at PostgreSQL: CivTrack needs it."
+    )
 DATABASES["default"]["TEST"] = {
     # Lets several test runs share one server (e.g. two checkouts) without colliding.
-    "NAME": "test_" + DATABASES["default"]["NAME"] + os.environ.get("CIVTRACK_TEST_DB_SUFFIX", ""),
+    "NAME": "test_"
+    + DATABASES["default"]["NAME"]
+    + os.environ.get("CIVTRACK_TEST_DB_SUFFIX", ""),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -146,9 +154,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -198,7 +210,9 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly"
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("CIVTRACK_ANON_THROTTLE", "120/min"),
@@ -233,7 +247,9 @@ CIVTRACK_INSTANCE_NAME = env_str("CIVTRACK_INSTANCE_NAME", "CivTrack")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("CIVTRACK_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
-from civtrack.settings import *  # noqa: E402, F403
+from civtrack.settings import *  # noqa: F403
 
 # whitenoise's manifest storage needs collectstatic first (STACK.md).
 STORAGES = {

@@ -20,11 +20,13 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
+
 # Every tracked table records inserts, updates and deletes with their context
 # (user, reason, import batch) in its own event table.
 def _all_events():
     # Fresh tracker objects per model: pghistory binds a tracker to the model it tracks.
     return (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
 
 LAT_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LON_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -33,7 +35,8 @@ LON_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 def _lat_lon_checks(prefix: str, lat: str = "latitude", lon: str = "longitude"):
     return [
         models.CheckConstraint(
-            condition=Q(**{f"{lat}__isnull": True}) | Q(**{f"{lat}__gte": -90, f"{lat}__lte": 90}),
+            condition=Q(**{f"{lat}__isnull": True})
+            | Q(**{f"{lat}__gte": -90, f"{lat}__lte": 90}),
             name=f"{prefix}_{lat}_range",
             violation_error_message="Latitude must be between -90 and 90.",
         ),
@@ -82,7 +85,9 @@ class Vocabulary(models.Model):
 @pghistory.track(*_all_events())
 class IncidentType(Vocabulary):
     acled_sub_event_type = models.CharField(
-        max_length=200, blank=True, help_text="ACLED sub_event_type values, ';'-separated."
+        max_length=200,
+        blank=True,
+        help_text="ACLED sub_event_type values, ';'-separated.",
     )
     ucdp_type_of_violence = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -147,12 +152,18 @@ class Actor(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    bloc = models.CharField(max_length=32, choices=Bloc.choices, default=Bloc.UNIDENTIFIED)
+    bloc = models.CharField(
+        max_length=32, choices=Bloc.choices, default=Bloc.UNIDENTIFIED
+    )
     description = models.TextField(blank=True)
     description_ar = models.TextField(blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2")
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_actors"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_actors",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,7 +184,10 @@ class Actor(models.Model):
         ]
         indexes = [
             # Actor search in the admin autocomplete and the API's ?q=.
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="incidents_actor_name_trgm"),
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"),
+                name="incidents_actor_name_trgm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,14 +207,18 @@ class ActorName(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["actor", "normalized"], name="incidents_actorname_unique_per_actor"
+                fields=["actor", "normalized"],
+                name="incidents_actorname_unique_per_actor",
             ),
         ]
         indexes = [
             # Importers' exact lookups by normalised name.
             models.Index(fields=["normalized"], name="incidents_actorname_norm"),
             # Fuzzy search over aliases.
-            GinIndex(OpClass("normalized", name="gin_trgm_ops"), name="incidents_actorname_trgm"),
+            GinIndex(
+                OpClass("normalized", name="gin_trgm_ops"),
+                name="incidents_actorname_trgm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,15 +233,21 @@ class ActorRelation(models.Model):
         ALLIED_WITH = "allied_with", _("allied with")
         SUCCESSOR_OF = "successor_of", _("successor of")
 
-    from_actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="relations_from")
-    to_actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="relations_to")
+    from_actor = models.ForeignKey(
+        Actor, on_delete=models.PROTECT, related_name="relations_from"
+    )
+    to_actor = models.ForeignKey(
+        Actor, on_delete=models.PROTECT, related_name="relations_to"
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     confidence = models.CharField(
         max_length=16, choices=Confidence.choices, default=Confidence.LIKELY
     )
-    citations = models.ManyToManyField("Source", blank=True, related_name="actor_relations")
+    citations = models.ManyToManyField(
+        "Source", blank=True, related_name="actor_relations"
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -274,7 +298,11 @@ class Location(models.Model):
     latitude = models.FloatField(null=True, blank=True, validators=LAT_VALIDATORS)
     longitude = models.FloatField(null=True, blank=True, validators=LON_VALIDATORS)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_locations"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_locations",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -296,9 +324,14 @@ class Location(models.Model):
         ]
         indexes = [
             # Place search in the admin autocomplete and the API's ?q=.
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="incidents_location_name_trgm"),
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"),
+                name="incidents_location_name_trgm",
+            ),
             # Importers' "match by name within the parent".
-            models.Index(fields=["parent", "level"], name="incidents_location_parent_lvl"),
+            models.Index(
+                fields=["parent", "level"], name="incidents_location_parent_lvl"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -307,7 +340,9 @@ class Location(models.Model):
 
 @pghistory.track(*_all_events())
 class LocationName(models.Model):
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="names")
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="names"
+    )
     name = models.CharField(max_length=300)
     language = models.CharField(max_length=8, blank=True)
     normalized = models.CharField(max_length=300, editable=False)
@@ -323,7 +358,8 @@ class LocationName(models.Model):
             # Importers' lookups by normalised spelling.
             models.Index(fields=["normalized"], name="incidents_locationname_norm"),
             GinIndex(
-                OpClass("normalized", name="gin_trgm_ops"), name="incidents_locationname_trgm"
+                OpClass("normalized", name="gin_trgm_ops"),
+                name="incidents_locationname_trgm",
             ),
         ]
 
@@ -338,7 +374,9 @@ class Facility(models.Model):
     name = models.CharField(max_length=300)
     name_ar = models.CharField(max_length=300, blank=True)
     target_type = models.ForeignKey(TargetType, on_delete=models.PROTECT)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="facilities")
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="facilities"
+    )
     latitude = models.FloatField(null=True, blank=True, validators=LAT_VALIDATORS)
     longitude = models.FloatField(null=True, blank=True, validators=LON_VALIDATORS)
     operator = models.CharField(max_length=300, blank=True)
@@ -419,11 +457,18 @@ class Source(models.Model):
         max_length=32, choices=Reliability.choices, default=Reliability.UNKNOWN
     )
     confidential = models.BooleanField(
-        default=False, help_text=_("Nothing about it is public; counted as 1 confidential source.")
+        default=False,
+        help_text=_("Nothing about it is public; counted as 1 confidential source."),
     )
-    graphic = models.BooleanField(default=False, help_text=_("Shown behind a content warning."))
+    graphic = models.BooleanField(
+        default=False, help_text=_("Shown behind a content warning.")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -433,11 +478,15 @@ class Source(models.Model):
         constraints = [
             # "This URL / file is already source #N": one source per URL and per file.
             models.UniqueConstraint(
-                fields=["url"], condition=~Q(url=""), name="incidents_source_unique_url",
+                fields=["url"],
+                condition=~Q(url=""),
+                name="incidents_source_unique_url",
                 violation_error_message="A source with this URL already exists.",
             ),
             models.UniqueConstraint(
-                fields=["sha256"], condition=~Q(sha256=""), name="incidents_source_unique_sha256",
+                fields=["sha256"],
+                condition=~Q(sha256=""),
+                name="incidents_source_unique_sha256",
                 violation_error_message="A source with this file already exists.",
             ),
             models.CheckConstraint(
@@ -483,7 +532,11 @@ class ImportBatch(models.Model):
     release_date = models.DateField(null=True, blank=True)
     instance = models.CharField(max_length=100, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.TextField(blank=True)
     dry_run = models.BooleanField(default=False)
@@ -493,7 +546,9 @@ class ImportBatch(models.Model):
         default=False,
         help_text=_("Published from a third-party dataset reviewed by its publisher."),
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
     failure_reason = models.TextField(blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
@@ -508,7 +563,8 @@ class ImportBatch(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     rows_warnings = models.PositiveIntegerField(default=0)
     report = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Per-row report: line, external id, what happened, why.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -563,7 +619,9 @@ GEO_PRECISION_ORDER = [choice.value for choice in GeoPrecision]
 
 def arabic_normalized(expression):
     """SQL: the IMMUTABLE civtrack_ar_normalize() created by migration 0001."""
-    return models.Func(expression, function="civtrack_ar_normalize", output_field=models.TextField())
+    return models.Func(
+        expression, function="civtrack_ar_normalize", output_field=models.TextField()
+    )
 
 
 SEARCH_VECTOR = (
@@ -571,10 +629,14 @@ SEARCH_VECTOR = (
     + SearchVector("title", config="english", weight="A")
     + SearchVector("summary", config="english", weight="B")
     + SearchVector(
-        arabic_normalized(Coalesce("title_ar", models.Value(""))), config="arabic", weight="A"
+        arabic_normalized(Coalesce("title_ar", models.Value(""))),
+        config="arabic",
+        weight="A",
     )
     + SearchVector(
-        arabic_normalized(Coalesce("summary_ar", models.Value(""))), config="arabic", weight="B"
+        arabic_normalized(Coalesce("summary_ar", models.Value(""))),
+        config="arabic",
+        weight="B",
     )
     + SearchVector(arabic_normalized("search_names"), config="arabic", weight="C")
 )
@@ -609,7 +671,9 @@ class Incident(models.Model):
     title_ar = models.CharField(max_length=500, blank=True)
     summary = models.TextField(blank=True)
     summary_ar = models.TextField(blank=True)
-    internal_notes = models.TextField(blank=True, help_text=_("Restricted: never public."))
+    internal_notes = models.TextField(
+        blank=True, help_text=_("Restricted: never public.")
+    )
 
     date_start = models.DateField()
     date_end = models.DateField()
@@ -621,10 +685,18 @@ class Incident(models.Model):
     )
 
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
     )
     governorate = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         editable=False,
     )
     latitude = models.FloatField(null=True, blank=True, validators=LAT_VALIDATORS)
@@ -637,13 +709,19 @@ class Incident(models.Model):
     # district's centroid. Kept in step by the services; every public filter, ordering,
     # facet, bbox and export reads these, so no public query can narrow the real place.
     public_location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         editable=False,
     )
     public_latitude = models.FloatField(null=True, blank=True, editable=False)
     public_longitude = models.FloatField(null=True, blank=True, editable=False)
     public_geo_precision = models.CharField(
-        max_length=16, choices=GeoPrecision.choices, default=GeoPrecision.COMMUNITY,
+        max_length=16,
+        choices=GeoPrecision.choices,
+        default=GeoPrecision.COMMUNITY,
         editable=False,
     )
 
@@ -660,29 +738,54 @@ class Incident(models.Model):
     )
     withdrawn_reason = models.TextField(blank=True, editable=False)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_incidents",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_incidents",
         editable=False,
     )
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     last_edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     import_batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
-        editable=False, help_text=_("The batch that created it."),
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        editable=False,
+        help_text=_("The batch that created it."),
     )
     first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -693,17 +796,29 @@ class Incident(models.Model):
     # Denormalised totals (DOMAIN.md), written only by services.recompute_totals().
     casualties_known = models.BooleanField(default=False, editable=False)
     civilians_killed_min = models.PositiveIntegerField(default=0, editable=False)
-    civilians_killed_max = models.PositiveIntegerField(null=True, default=0, editable=False)
+    civilians_killed_max = models.PositiveIntegerField(
+        null=True, default=0, editable=False
+    )
     civilians_injured_min = models.PositiveIntegerField(default=0, editable=False)
-    civilians_injured_max = models.PositiveIntegerField(null=True, default=0, editable=False)
+    civilians_injured_max = models.PositiveIntegerField(
+        null=True, default=0, editable=False
+    )
     children_killed_min = models.PositiveIntegerField(default=0, editable=False)
-    children_killed_max = models.PositiveIntegerField(null=True, default=0, editable=False)
-    medical_personnel_killed_min = models.PositiveIntegerField(default=0, editable=False)
-    medical_personnel_killed_max = models.PositiveIntegerField(null=True, default=0, editable=False)
+    children_killed_max = models.PositiveIntegerField(
+        null=True, default=0, editable=False
+    )
+    medical_personnel_killed_min = models.PositiveIntegerField(
+        default=0, editable=False
+    )
+    medical_personnel_killed_max = models.PositiveIntegerField(
+        null=True, default=0, editable=False
+    )
     total_killed_min = models.PositiveIntegerField(default=0, editable=False)
     total_killed_max = models.PositiveIntegerField(null=True, default=0, editable=False)
     total_injured_min = models.PositiveIntegerField(default=0, editable=False)
-    total_injured_max = models.PositiveIntegerField(null=True, default=0, editable=False)
+    total_injured_max = models.PositiveIntegerField(
+        null=True, default=0, editable=False
+    )
 
     # Names of the incident's place (with its parents) and actors, with their aliases,
     # kept in step by the services so the generated search column can see them.
@@ -752,8 +867,12 @@ class Incident(models.Model):
                     name=f"incidents_incident_{name}_min_le_max",
                 )
                 for name in (
-                    "civilians_killed", "civilians_injured", "children_killed",
-                    "medical_personnel_killed", "total_killed", "total_injured",
+                    "civilians_killed",
+                    "civilians_injured",
+                    "children_killed",
+                    "medical_personnel_killed",
+                    "total_killed",
+                    "total_injured",
                 )
             ],
             models.CheckConstraint(
@@ -763,28 +882,38 @@ class Incident(models.Model):
         ]
         indexes = [
             # Default list ordering (-date_start, -id) and its keyset pagination.
-            models.Index(F("date_start").desc(), F("id").desc(), name="incidents_inc_date_id"),
+            models.Index(
+                F("date_start").desc(), F("id").desc(), name="incidents_inc_date_id"
+            ),
             # Date-window overlap filters (date_end >= date_from).
             models.Index(fields=["date_end"], name="incidents_inc_date_end"),
             # Public lists: published incidents by date (the common public query).
             models.Index(
-                F("date_start").desc(), F("id").desc(), condition=Q(status="published"),
+                F("date_start").desc(),
+                F("id").desc(),
+                condition=Q(status="published"),
                 name="incidents_inc_pub_date",
             ),
             # ?governorate= and statistics grouped by governorate.
-            models.Index(fields=["governorate", "date_start"], name="incidents_inc_gov_date"),
+            models.Index(
+                fields=["governorate", "date_start"], name="incidents_inc_gov_date"
+            ),
             # ?incident_type= filter and grouping.
-            models.Index(fields=["incident_type", "date_start"], name="incidents_inc_type_date"),
+            models.Index(
+                fields=["incident_type", "date_start"], name="incidents_inc_type_date"
+            ),
             # Ordering by civilians killed.
             models.Index(
-                F("civilians_killed_max").desc(nulls_last=True), F("id").desc(),
+                F("civilians_killed_max").desc(nulls_last=True),
+                F("id").desc(),
                 name="incidents_inc_ck_max",
             ),
             # ?updated_since= and ordering by updated_at.
             models.Index(fields=["updated_at", "id"], name="incidents_inc_updated"),
             # ?bbox= on the public point.
             models.Index(
-                fields=["public_longitude", "public_latitude"], name="incidents_inc_pub_point"
+                fields=["public_longitude", "public_latitude"],
+                name="incidents_inc_pub_point",
             ),
             # ?location= (public place).
             models.Index(fields=["public_location"], name="incidents_inc_pub_location"),
@@ -802,8 +931,11 @@ class Incident(models.Model):
                 when=pgtrigger.Before,
                 func="NEW.version := OLD.version + 1; NEW.updated_at := now(); RETURN NEW;",
             ),
-            pgtrigger.Protect(name="incident_code_immutable", operation=pgtrigger.Update,
-                              condition=pgtrigger.Q(old__code__df=pgtrigger.F("new__code"))),
+            pgtrigger.Protect(
+                name="incident_code_immutable",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__code__df=pgtrigger.F("new__code")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -834,7 +966,9 @@ class IncidentWeapon(models.Model):
         REPORTED = "reported", _("reported")
         SUSPECTED = "suspected", _("suspected")
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="weapons")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="weapons"
+    )
     weapon = models.ForeignKey(WeaponType, on_delete=models.PROTECT, related_name="+")
     certainty = models.CharField(
         max_length=16, choices=Certainty.choices, default=Certainty.REPORTED
@@ -844,7 +978,8 @@ class IncidentWeapon(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "weapon"], name="incidents_incidentweapon_unique",
+                fields=["incident", "weapon"],
+                name="incidents_incidentweapon_unique",
                 violation_error_message="This weapon is already listed for the incident.",
             ),
         ]
@@ -866,12 +1001,22 @@ class IncidentTarget(models.Model):
         NONE = "none", _("no damage")
         UNKNOWN = "unknown", _("unknown")
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="targets")
-    target_type = models.ForeignKey(TargetType, on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey(
-        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="targets"
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="targets"
     )
-    damage = models.CharField(max_length=16, choices=Damage.choices, default=Damage.UNKNOWN)
+    target_type = models.ForeignKey(
+        TargetType, on_delete=models.PROTECT, related_name="+"
+    )
+    facility = models.ForeignKey(
+        Facility,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    damage = models.CharField(
+        max_length=16, choices=Damage.choices, default=Damage.UNKNOWN
+    )
 
     class Meta:
         ordering = ["id"]
@@ -903,8 +1048,14 @@ class CasualtyGroup(models.TextChoices):
 
 STATUS_GROUPS = ("civilians", "combatants", "unknown_status")
 CIVILIAN_SUBGROUPS = (
-    "children", "women", "men", "elderly", "medical_personnel", "first_responders",
-    "aid_workers", "journalists",
+    "children",
+    "women",
+    "men",
+    "elderly",
+    "medical_personnel",
+    "first_responders",
+    "aid_workers",
+    "journalists",
 )
 
 
@@ -918,7 +1069,9 @@ class CasualtyOutcome(models.TextChoices):
 
 @pghistory.track(*_all_events())
 class CasualtyCount(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="casualties")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="casualties"
+    )
     group = models.CharField(max_length=32, choices=CasualtyGroup.choices)
     outcome = models.CharField(max_length=16, choices=CasualtyOutcome.choices)
     min = models.PositiveIntegerField()
@@ -935,7 +1088,8 @@ class CasualtyCount(models.Model):
                 violation_error_message="The minimum cannot exceed the maximum.",
             ),
             models.CheckConstraint(
-                condition=Q(best__isnull=True) | (Q(best__gte=F("min")) & Q(best__lte=F("max"))),
+                condition=Q(best__isnull=True)
+                | (Q(best__gte=F("min")) & Q(best__lte=F("max"))),
                 name="incidents_casualtycount_best_in_range",
                 violation_error_message="The best estimate must lie between min and max.",
             ),
@@ -947,7 +1101,9 @@ class CasualtyCount(models.Model):
         ]
         indexes = [
             # Statistics' measure=<group>_<outcome> sums.
-            models.Index(fields=["group", "outcome", "incident"], name="incidents_cc_group"),
+            models.Index(
+                fields=["group", "outcome", "incident"], name="incidents_cc_group"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -968,16 +1124,25 @@ class Attribution(models.Model):
         CLAIMED = "claimed", _("claimed")
         UNKNOWN = "unknown", _("unknown")
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attributions")
-    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="attributions")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PERPETRATOR)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="attributions"
+    )
+    actor = models.ForeignKey(
+        Actor, on_delete=models.PROTECT, related_name="attributions"
+    )
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.PERPETRATOR
+    )
     confidence = models.CharField(
         max_length=16, choices=Confidence.choices, default=Confidence.LIKELY
     )
     alternative = models.PositiveSmallIntegerField(
-        null=True, blank=True,
-        help_text=_("Competing hypotheses: perpetrators sharing a number act jointly; "
-                    "exactly one numbered hypothesis is true. Empty = certain."),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Competing hypotheses: perpetrators sharing a number act jointly; "
+            "exactly one numbered hypothesis is true. Empty = certain."
+        ),
     )
     position = models.CharField(
         max_length=16, choices=Position.choices, default=Position.NO_STATEMENT
@@ -1005,13 +1170,16 @@ class Attribution(models.Model):
                 violation_error_message="Alternatives are numbered from 1.",
             ),
             models.UniqueConstraint(
-                fields=["incident", "actor", "role"], name="incidents_attribution_unique",
+                fields=["incident", "actor", "role"],
+                name="incidents_attribution_unique",
                 violation_error_message="This actor already has this role in the incident.",
             ),
         ]
         indexes = [
             # ?actor= / ?bloc= filters and per-actor statistics.
-            models.Index(fields=["actor", "role", "incident"], name="incidents_attr_actor"),
+            models.Index(
+                fields=["actor", "role", "incident"], name="incidents_attr_actor"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1030,32 +1198,39 @@ class Claim(models.TextChoices):
 
 @pghistory.track(*_all_events())
 class Citation(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="citations")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="citations"
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="citations"
+    )
     supports = ArrayField(
         models.CharField(max_length=16, choices=Claim.choices), default=list, blank=True
     )
     excerpt = models.TextField(blank=True)
-    locator = models.CharField(max_length=200, blank=True, help_text=_("Page, timestamp…"))
+    locator = models.CharField(
+        max_length=200, blank=True, help_text=_("Page, timestamp…")
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "source", "locator"], name="incidents_citation_unique",
+                fields=["incident", "source", "locator"],
+                name="incidents_citation_unique",
                 violation_error_message="This source is already cited here with this locator.",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    supports__contained_by=[c.value for c in Claim]
-                ),
+                condition=Q(supports__contained_by=[c.value for c in Claim]),
                 name="incidents_citation_supports_known",
                 violation_error_message="Unknown claim in supports.",
             ),
         ]
         indexes = [
             # ?source= filter: incidents citing a source.
-            models.Index(fields=["source", "incident"], name="incidents_citation_source"),
+            models.Index(
+                fields=["source", "incident"], name="incidents_citation_source"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1074,22 +1249,31 @@ class ExternalRef(models.Model):
         CIVTRACK = "civtrack", _("another CivTrack instance")
         OTHER = "other", _("other")
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="external_refs")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="external_refs"
+    )
     system = models.CharField(max_length=32, choices=System.choices)
     value = models.CharField(max_length=200)
     url = models.URLField(max_length=1000, blank=True)
     release = models.CharField(max_length=100, blank=True)
     release_date = models.DateField(null=True, blank=True)
     batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="external_refs"
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="external_refs",
     )
-    raw = models.JSONField(null=True, blank=True, help_text=_("Restricted: the imported row."))
+    raw = models.JSONField(
+        null=True, blank=True, help_text=_("Restricted: the imported row.")
+    )
 
     class Meta:
         ordering = ["system", "value"]
         constraints = [
             models.UniqueConstraint(
-                fields=["system", "value"], name="incidents_externalref_unique",
+                fields=["system", "value"],
+                name="incidents_externalref_unique",
                 violation_error_message="This external reference already belongs to an incident.",
             ),
         ]
@@ -1133,14 +1317,20 @@ class Victim(models.Model):
         AID_WORKER = "aid_worker", _("aid worker")
         TEACHER = "teacher", _("teacher")
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="victims")
-    name = models.CharField(max_length=300, blank=True, help_text=_("Restricted by default."))
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="victims"
+    )
+    name = models.CharField(
+        max_length=300, blank=True, help_text=_("Restricted by default.")
+    )
     name_ar = models.CharField(max_length=300, blank=True)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     age = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(130)]
     )
-    age_group = models.CharField(max_length=8, choices=AgeGroup.choices, default=AgeGroup.UNKNOWN)
+    age_group = models.CharField(
+        max_length=8, choices=AgeGroup.choices, default=AgeGroup.UNKNOWN
+    )
     civilian_status = models.CharField(
         max_length=16, choices=CivilianStatus.choices, default=CivilianStatus.UNKNOWN
     )
@@ -1181,13 +1371,21 @@ class Victim(models.Model):
 class WriteConflict(models.Model):
     """A save refused because it carried a stale version (nothing was overwritten)."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="conflicts")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="conflicts"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     sent_version = models.PositiveIntegerField()
     current_version = models.PositiveIntegerField()
-    changed_fields = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    changed_fields = ArrayField(
+        models.CharField(max_length=64), default=list, blank=True
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,8 @@
 import tomllib
 from pathlib import Path
 
-project = tomllib.loads(Path(__file__).resolve().parent.parent.joinpath("pyproject.toml").read_text())["project"]
+project = tomllib.loads(
+    Path(__file__).resolve().parent.parent.joinpath("pyproject.toml").read_text()
+)["project"]
 for requirement in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
     print(requirement)
