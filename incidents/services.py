@@ -1544,3 +1544,100 @@ def facility_save(
                     incident=incident, by=by, reason=f"facility {facility.ref} changed"
                 )
     return facility
+
+
+SYSTEM_USERNAME = "importer"
+
+
+def system_user():
+    """The system account that imports and seeds are recorded under (cannot log in)."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"is_active": False, "first_name": "CivTrack", "last_name": "importer"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+# ---------------------------------------------------------------------------------------
+# Small writes behind the admin's gazetteer, actor and vocabulary forms
+# ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def actor_name_remove(*, name: ActorName, by=None) -> None:
+    """Remove an alias (the audit trail keeps it)."""
+    with _audit(by=by, reason=f"alias '{name.name}' removed"):
+        name.delete()
+
+
+@transaction.atomic
+def location_name_remove(*, name: LocationName, by=None) -> None:
+    """Remove an alternative spelling of a place (the audit trail keeps it)."""
+    with _audit(by=by, reason=f"alternative name '{name.name}' removed"):
+        name.delete()
+
+
+@transaction.atomic
+def location_save(*, location: Location, by=None, reason: str = "place edited") -> Location:
+    """Create or edit a place; its names are kept as spellings; published incidents
+    showing it are touched when it is renamed or moved."""
+    changed_public = False
+    if location.pk:
+        old = Location.objects.get(pk=location.pk)
+        changed_public = (
+            old.name,
+            old.name_ar,
+            old.parent_id,
+            old.latitude,
+            old.longitude,
+        ) != (
+            location.name,
+            location.name_ar,
+            location.parent_id,
+            location.latitude,
+            location.longitude,
+        )
+    location.full_clean()
+    with _audit(by=by, reason=reason):
+        location.save()
+        location_name_add(location=location, name=location.name, by=by)
+        if location.name_ar:
+            location_name_add(
+                location=location, name=location.name_ar, language="ar", by=by
+            )
+        if changed_public:
+            _touch_published(
+                Incident.objects.filter(
+                    Q(location=location) | Q(public_location=location)
+                ).distinct(),
+                by=by,
+                reason=f"place {location.slug} changed",
+            )
+    return location
+
+
+@transaction.atomic
+def actor_relation_save(
+    *, relation, citations: Iterable[Source] | None = None, by=None
+):
+    """Create or edit a dated, sourced relation between two actors."""
+    relation.full_clean()
+    with _audit(by=by, reason="actor relation edited"):
+        relation.save()
+        if citations is not None:
+            relation.citations.set(citations)
+    return relation
+
+
+@transaction.atomic
+def vocabulary_save(*, item, by=None):
+    """Create or edit an entry of a vocabulary (incident, weapon or target type)."""
+    item.full_clean()
+    with _audit(by=by, reason=f"{item._meta.verbose_name} edited"):
+        item.save()
+    return item
