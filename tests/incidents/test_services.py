@@ -266,7 +266,7 @@ def test_it_gives_distinct_codes_under_concurrent_creation():
                 by=author,
             )
             codes.append(incident.code)
-        except Exception as error:  # noqa: BLE001 - collected and asserted below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
