@@ -550,3 +550,13 @@ def test_source_upload_computes_hash_size_and_type():
             kind="photo",
             title="Same file",
         )
+
+
+def test_a_constraint_that_slips_past_validation_becomes_a_named_error():
+    make_incident(parts=IncidentParts(external_refs=[services.ExternalRefData("acled", "SYR1")]))
+
+    with pytest.raises(services.IncidentValidationError) as error:
+        make_incident(parts=IncidentParts(external_refs=[services.ExternalRefData("acled", "SYR1")]))
+
+    assert "already belongs to an incident" in str(error.value.detail)
+    assert Incident.objects.count() == 1
