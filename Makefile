@@ -10,7 +10,7 @@ PORT ?= 8000
 WITH_DB := $(PY) -m civtrack.devdb exec --
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast install venv browser-deps migrate seed demo serve lint format \
+.PHONY: run test test-fast install venv browser-deps migrate demo lint format \
         lock stop-db db-url check clean backup restore
 
 $(VENV)/.installed: requirements.lock
@@ -20,7 +20,18 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet -r requirements.lock
 	touch $@
 
-venv install: $(VENV)/.installed
+# Front-end assets (Leaflet, the Arabic font) from the npm registry, pinned by
+# package-lock.json and served by the app itself: no page asks a CDN for anything.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's nodejs and npm…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV)/.installed
+
+install: $(VENV)/.installed node_modules/.installed
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser-deps:
@@ -36,9 +47,15 @@ migrate: install
 demo: migrate
 	$(WITH_DB) $(PY) manage.py load_demo
 
+# One background-task worker (imports started from the admin or the API) beside the
+# development server; both stop together.
 run: demo
 	$(WITH_DB) $(PY) manage.py ensure_admin
-	DJANGO_DEBUG=1 $(WITH_DB) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "CivTrack: http://127.0.0.1:$(PORT)/  (admin /admin/, API /api/v1/, docs /api/docs/)"
+	@mkdir -p .state
+	DJANGO_DEBUG=1 $(WITH_DB) bash -c 'trap "kill 0" EXIT; \
+	  $(PY) manage.py db_worker --no-startup-delay >> .state/worker.log 2>&1 & \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
 test: install browser-deps
 	$(WITH_DB) $(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
