@@ -404,3 +404,71 @@ def actors_with_counts() -> QuerySet[Actor]:
             distinct=True,
         )
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Data entry
+# ---------------------------------------------------------------------------------------
+
+DUPLICATE_DAYS = 2
+DUPLICATE_KM = 5.0
+_KM_PER_DEGREE = 111.195  # mean Earth radius 6371.0 km × π / 180
+
+
+def possible_duplicates(
+    *,
+    date_start,
+    date_end,
+    latitude: float | None,
+    longitude: float | None,
+    target_type_ids: Iterable[int],
+    exclude_pk: int | None = None,
+) -> QuerySet[Incident]:
+    """Incidents that may record the same event (PAGES.md, the admin): date windows
+    within 2 days of each other, points within 5 km, and (when target types are given)
+    one of the same target types. Merged incidents are left out. Annotates `distance_km`.
+
+    A bounding box on (latitude, longitude) narrows the rows before the haversine
+    distance is computed in SQL."""
+    from datetime import timedelta
+    from math import cos, radians
+
+    from django.db.models import Exists, FloatField, OuterRef
+    from django.db.models.expressions import RawSQL
+
+    if latitude is None or longitude is None or date_start is None:
+        return Incident.objects.none()
+    date_end = date_end or date_start
+    lat_delta = DUPLICATE_KM / _KM_PER_DEGREE
+    lon_delta = DUPLICATE_KM / (_KM_PER_DEGREE * max(cos(radians(latitude)), 0.01))
+    distance = RawSQL(
+        "2 * 6371.0 * asin(sqrt("
+        "power(sin(radians(incidents_incident.latitude - %s) / 2), 2) + "
+        "cos(radians(%s)) * cos(radians(incidents_incident.latitude)) * "
+        "power(sin(radians(incidents_incident.longitude - %s) / 2), 2)))",
+        (latitude, latitude, longitude),
+        output_field=FloatField(),
+    )
+    candidates = (
+        Incident.objects.exclude(status=Incident.Status.MERGED)
+        .filter(
+            date_start__lte=date_end + timedelta(days=DUPLICATE_DAYS),
+            date_end__gte=date_start - timedelta(days=DUPLICATE_DAYS),
+            latitude__range=(latitude - lat_delta, latitude + lat_delta),
+            longitude__range=(longitude - lon_delta, longitude + lon_delta),
+        )
+        .annotate(distance_km=distance)
+        .filter(distance_km__lte=DUPLICATE_KM)
+    )
+    target_type_ids = [pk for pk in target_type_ids if pk is not None]
+    if target_type_ids:
+        candidates = candidates.filter(
+            Exists(
+                IncidentTarget.objects.filter(
+                    incident=OuterRef("pk"), target_type_id__in=target_type_ids
+                )
+            )
+        )
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    return candidates.order_by("distance_km", "date_start")

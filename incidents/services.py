@@ -1583,7 +1583,9 @@ def location_name_remove(*, name: LocationName, by=None) -> None:
 
 
 @transaction.atomic
-def location_save(*, location: Location, by=None, reason: str = "place edited") -> Location:
+def location_save(
+    *, location: Location, by=None, reason: str = "place edited"
+) -> Location:
     """Create or edit a place; its names are kept as spellings; published incidents
     showing it are touched when it is renamed or moved."""
     changed_public = False
