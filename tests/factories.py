@@ -166,3 +166,101 @@ def make_incident(
             by=reviewer(),
         )
     raise ValueError(f"make_incident cannot make status {status}")
+
+
+def api_token(user: User, **kwargs) -> str:
+    """A knox API token for `user` (kwargs: expiry=timedelta, as AuthToken.create)."""
+    from knox.models import AuthToken
+
+    _instance, token = AuthToken.objects.create(user, **kwargs)
+    return token
+
+
+# ---------------------------------------------------------------------------------------
+# Import helpers: the vocabulary codes and gazetteer the importers map onto (created
+# here when the reference-data migrations have not loaded them).
+# ---------------------------------------------------------------------------------------
+
+IMPORT_INCIDENT_TYPES = (
+    "armed-clash",
+    "violence-against-civilians",
+    "airstrike",
+    "airstrike-fixed-wing",
+    "drone-strike",
+    "shelling",
+    "suicide-or-vehicle-bomb",
+    "ied-or-landmine",
+    "shooting",
+    "looting-or-destruction",
+    "abduction-or-disappearance",
+    "arbitrary-detention",
+    "militarization-of-civilian-object",
+    "other",
+)
+IMPORT_WEAPON_TYPES = (
+    "explosive",
+    "missile",
+    "rocket",
+    "artillery",
+    "mortar",
+    "cluster-munition",
+    "vbied",
+    "ied",
+    "landmine",
+    "small-arms",
+    "bladed",
+    "arson",
+)
+IMPORT_TARGET_TYPES = (
+    "health-facility",
+    "road-or-bridge",
+    "idp-camp",
+    "residential",
+    "school",
+    "government-building",
+    "other",
+    "unknown",
+    "ambulance",
+)
+SYRIA_GOVERNORATES = {
+    "SY01": "Damascus",
+    "SY02": "Aleppo",
+    "SY03": "Rural Damascus",
+    "SY04": "Homs",
+    "SY05": "Hama",
+    "SY06": "Lattakia",
+    "SY07": "Idleb",
+    "SY08": "Al-Hasakeh",
+    "SY09": "Deir-ez-Zor",
+    "SY10": "Tartous",
+    "SY11": "Ar-Raqqa",
+    "SY12": "Dar'a",
+    "SY13": "As-Sweida",
+    "SY14": "Quneitra",
+}
+
+
+def import_reference_data() -> dict[str, Location]:
+    """Vocabularies the importers use and Syria with its 14 governorates (by pcode)."""
+    for code in IMPORT_INCIDENT_TYPES:
+        IncidentTypeFactory(code=code)
+    for code in IMPORT_WEAPON_TYPES:
+        WeaponTypeFactory(code=code)
+    for code in IMPORT_TARGET_TYPES:
+        TargetTypeFactory(code=code)
+    syria = (
+        Location.objects.filter(level="country", pcode__in=["SY", "SYR"]).first()
+        or Location.objects.get_or_create(
+            slug="syria", defaults={"name": "Syria", "level": "country", "pcode": "SY"}
+        )[0]
+    )
+    places = {"SY": syria}
+    for pcode, name in SYRIA_GOVERNORATES.items():
+        place = Location.objects.filter(pcode=pcode).first()
+        if place is None:
+            slug = name.lower().replace("'", "").replace(" ", "-")
+            place = Location.objects.create(
+                slug=slug, name=name, level="governorate", parent=syria, pcode=pcode
+            )
+        places[pcode] = place
+    return places
