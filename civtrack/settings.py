@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "incidents",
     "api",
 ]
@@ -120,6 +122,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The public site: synthetic-data banner, language switch, site name.
+                "incidents.context_processors.public_site",
             ],
         },
     },
@@ -174,7 +178,16 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("CIVTRACK_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Front-end packages installed by `npm ci` (package-lock.json), served by whitenoise
+    # under /static/vendor/… so that no page ever asks a CDN for anything.
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    (
+        "vendor/noto-sans-arabic",
+        BASE_DIR / "node_modules" / "@fontsource" / "noto-sans-arabic",
+    ),
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("CIVTRACK_MEDIA_ROOT", str(BASE_DIR / ".state" / "media")))
 STORAGES = {
@@ -207,7 +220,7 @@ SILENCED_SYSTEM_CHECKS = env_list("DJANGO_SILENCED_SYSTEM_CHECKS", [])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "api.authentication.TokenAuthentication",  # knox, 401 for non-ASCII tokens
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -239,6 +252,10 @@ if _token_days > 0:
 
     REST_KNOX["TOKEN_TTL"] = timedelta(days=_token_days)
 
+# Background jobs (imports started from the admin or the API): django-tasks with its
+# database backend, so no extra service is needed; `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 # CivTrack's own settings.
 CIVTRACK_SITE_URL = env_str("CIVTRACK_SITE_URL", "http://127.0.0.1:8000")
 CIVTRACK_TILE_URL = os.environ.get("CIVTRACK_TILE_URL", "")
@@ -256,3 +273,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Django 6 will assume https for scheme-less URLs in forms; opt in now.
+FORMS_URLFIELD_ASSUME_HTTPS = True

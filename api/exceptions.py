@@ -1,0 +1,97 @@
+"""Every error under /api/ is JSON (API.md "Limits and errors"): `{"detail": …}` or a
+field-keyed dict, never an HTML page and never a 5xx for bad input.
+
+- `api_exception_handler` is the DRF exception handler of every API view (the views'
+  base class returns it from `get_exception_handler`, so it works without a setting; it
+  can also be set as REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+- `api_not_found` is the last route of api/urls.py: any unknown /api/ path answers a JSON
+  404 (or the slash-appended URL, as APPEND_SLASH would).
+- `handler404` / `handler500` answer JSON for /api/ paths and delegate to Django's pages
+  elsewhere; the root URLconf can point its handler404/handler500 at them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("civtrack.api")
+
+API_PREFIX = "/api/"
+
+
+def _django_validation_detail(error: DjangoValidationError):
+    detail = getattr(
+        error, "detail", None
+    )  # incidents.services.IncidentValidationError
+    if isinstance(detail, dict):
+        return detail
+    if hasattr(error, "error_dict"):
+        return error.message_dict
+    return {"detail": error.messages}
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus: Django ValidationError → 400 field-keyed; Retry-After rounded
+    up; anything unexpected → a logged JSON 500 instead of an HTML page."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*(exc.args or ("Permission denied.",)))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            response["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+    view = context.get("view")
+    logger.exception(
+        "Unhandled error in %s",
+        type(view).__name__ if view else "API view",
+        exc_info=exc,
+    )
+    set_rollback()
+    return Response({"detail": "Server error."}, status=500)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def api_not_found(request, *args, **kwargs):
+    """The JSON 404 of every /api/ path no route matched."""
+    if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            resolved = resolve(request.path + "/")
+        except Resolver404:
+            resolved = None
+        if resolved is not None and resolved.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
