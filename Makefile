@@ -102,3 +102,9 @@ stop-db: install
 
 clean: stop-db
 	rm -rf .state staticfiles
+
+# Performance at a million incidents (issue 8), not part of `make test`: builds or reuses
+# the civtrack_bench database, measures every operation against its SQL floor and
+# Datasette, writes docs/benchmarks.md. Options: BENCH_ARGS="--incidents 100000 --only list".
+bench: install
+	$(PY) scripts/bench.py $(BENCH_ARGS)
