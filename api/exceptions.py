@@ -25,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from civtrack.errors import UNAVAILABLE_TEXT, is_database_unavailable
+
 logger = logging.getLogger("civtrack.api")
 
 API_PREFIX = "/api/"
@@ -56,6 +58,12 @@ def api_exception_handler(exc, context):
         if wait is not None:
             response["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
+    if is_database_unavailable(exc):
+        logger.error("database unavailable: %s", exc)
+        set_rollback()
+        return Response(
+            {"detail": UNAVAILABLE_TEXT}, status=503, headers={"Retry-After": "30"}
+        )
     view = context.get("view")
     logger.exception(
         "Unhandled error in %s",

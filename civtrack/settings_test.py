@@ -14,3 +14,7 @@ STORAGES = {
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 MEDIA_ROOT = BASE_DIR / ".state" / "test-media"  # noqa: F405
+
+# Every factory user gets a password; argon2 makes that the slowest part of the suite.
+# (Production hashing is asserted on civtrack.settings itself.)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

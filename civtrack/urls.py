@@ -15,3 +15,4 @@ urlpatterns += i18n_patterns(
 )
 
 handler404 = "incidents.views.page_not_found"
+handler500 = "civtrack.errors.server_error"

@@ -63,9 +63,9 @@ def test_debug_is_off_by_default():
 
 
 def test_passwords_are_hashed_with_argon2():
-    from django.conf import settings
+    from civtrack import settings as production_settings
 
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert production_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
 
 @pytest.mark.django_db

@@ -183,8 +183,8 @@ def test_it_stores_totals_and_version_one_on_creation():
 
 
 def test_it_denormalises_the_governorate():
-    governorate = LocationFactory(level="governorate", slug="idleb", name="Idleb")
-    town = LocationFactory(parent=governorate, slug="maarrat", name="Maarat al-Numan")
+    governorate = LocationFactory(level="governorate", slug="test-idleb", name="Idleb")
+    town = LocationFactory(parent=governorate, slug="test-maarrat", name="Maarat al-Numan")
 
     incident = services.incident_create(fields=fields(location=town), by=researcher())
 
