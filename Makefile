@@ -57,12 +57,14 @@ run: demo
 	  $(PY) manage.py db_worker --no-startup-delay >> .state/worker.log 2>&1 & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
+# --dist load keeps pytest-django's order on each worker: tests that flush the database
+# (transactional ones) run after those that rely on the migrated reference data.
 test: install browser-deps
-	$(WITH_DB) $(PY) -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+	$(WITH_DB) $(PY) -m pytest -n 2 --dist load -q $(PYTEST_ARGS)
 
 # The suite without the browser tests (CI runs it again against the system PostgreSQL).
 test-fast: install
-	$(WITH_DB) $(PY) -m pytest -n 2 --dist loadfile -q -m "not browser" $(PYTEST_ARGS)
+	$(WITH_DB) $(PY) -m pytest -n 2 --dist load -q -m "not browser" $(PYTEST_ARGS)
 
 check: install
 	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run
