@@ -71,7 +71,8 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with sign-in lockout and two-factor codes (civtrack/accounts.py).
+    "civtrack.apps.CivTrackAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,6 +88,10 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "incidents",
@@ -101,6 +106,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks users verified by a two-factor device (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
+    # Content-Security-Policy: scripts only from this site, never inline.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -157,6 +166,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = ["civtrack.accounts.ThrottledModelBackend"]
+CIVTRACK_LOGIN_MAX_FAILURES = env_int("CIVTRACK_LOGIN_MAX_FAILURES", 5)
+CIVTRACK_LOGIN_LOCKOUT_MINUTES = env_int("CIVTRACK_LOGIN_LOCKOUT_MINUTES", 15)
+# Two-factor authentication (TOTP, django-otp) mandatory for the admin.
+CIVTRACK_REQUIRE_2FA = env_bool("CIVTRACK_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "CivTrack"
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -259,6 +275,31 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # CivTrack's own settings.
 CIVTRACK_SITE_URL = env_str("CIVTRACK_SITE_URL", "http://127.0.0.1:8000")
 CIVTRACK_TILE_URL = os.environ.get("CIVTRACK_TILE_URL", "")
+
+# Content-Security-Policy (django-csp 4): everything from this site only; no inline
+# script anywhere (pages, admin and API docs load scripts from files). Inline style
+# attributes are allowed (server-drawn charts use them). A configured tile server is the
+# one other origin images may come from.
+_tile_origin = ""
+if CIVTRACK_TILE_URL:
+    from urllib.parse import urlsplit
+
+    _tile = urlsplit(CIVTRACK_TILE_URL.replace("{s}", "a"))
+    _tile_origin = f"{_tile.scheme}://{_tile.netloc.replace('a.', '*.', 1) if '{s}' in CIVTRACK_TILE_URL else _tile.netloc}"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *([_tile_origin] if _tile_origin else [])],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 CIVTRACK_INSTANCE_NAME = env_str("CIVTRACK_INSTANCE_NAME", "CivTrack")
 
 LOGGING = {

@@ -1421,3 +1421,22 @@ class PublicChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.code} {self.action}"
+
+
+class SignInFailure(models.Model):
+    """A failed staff sign-in, kept to lock out password guessing (civtrack/accounts.py)."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            # The lockout check: recent failures for one user name or one address.
+            models.Index(fields=["username", "at"], name="incidents_signin_user_at"),
+            models.Index(fields=["ip", "at"], name="incidents_signin_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M}"
