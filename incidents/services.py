@@ -811,12 +811,26 @@ def _write_parts(incident: Incident, parts: IncidentParts, *, replace: bool) -> 
 def _replace_external_refs(
     incident: Incident, items: Sequence[ExternalRefData]
 ) -> None:
-    # Keep existing rows (their raw and batch are evidence), update the rest in place.
+    # Existing rows keep their raw row and batch (evidence an editor never supplies);
+    # their editable description (url, release, release date) is updated in place.
     existing = {(r.system, r.value): r for r in incident.external_refs.all()}
     wanted = {(i.system, i.value): i for i in items}
     ExternalRef.objects.filter(
         pk__in=[r.pk for key, r in existing.items() if key not in wanted]
     ).delete()
+    for key, ref in existing.items():
+        item = wanted.get(key)
+        if item is None:
+            continue
+        changed = [
+            name
+            for name in ("url", "release", "release_date")
+            if getattr(item, name) != getattr(ref, name)
+        ]
+        if changed:
+            for name in changed:
+                setattr(ref, name, getattr(item, name))
+            ref.save(update_fields=changed)
     new = [
         ExternalRef(incident=incident, **vars(i))
         for key, i in wanted.items()
@@ -1555,7 +1569,11 @@ def system_user():
 
     user, created = get_user_model().objects.get_or_create(
         username=SYSTEM_USERNAME,
-        defaults={"is_active": False, "first_name": "CivTrack", "last_name": "importer"},
+        defaults={
+            "is_active": False,
+            "first_name": "CivTrack",
+            "last_name": "importer",
+        },
     )
     if created:
         user.set_unusable_password()

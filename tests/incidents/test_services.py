@@ -184,7 +184,9 @@ def test_it_stores_totals_and_version_one_on_creation():
 
 def test_it_denormalises_the_governorate():
     governorate = LocationFactory(level="governorate", slug="test-idleb", name="Idleb")
-    town = LocationFactory(parent=governorate, slug="test-maarrat", name="Maarat al-Numan")
+    town = LocationFactory(
+        parent=governorate, slug="test-maarrat", name="Maarat al-Numan"
+    )
 
     incident = services.incident_create(fields=fields(location=town), by=researcher())
 
@@ -553,10 +555,43 @@ def test_source_upload_computes_hash_size_and_type():
 
 
 def test_a_constraint_that_slips_past_validation_becomes_a_named_error():
-    make_incident(parts=IncidentParts(external_refs=[services.ExternalRefData("acled", "SYR1")]))
+    make_incident(
+        parts=IncidentParts(external_refs=[services.ExternalRefData("acled", "SYR1")])
+    )
 
     with pytest.raises(services.IncidentValidationError) as error:
-        make_incident(parts=IncidentParts(external_refs=[services.ExternalRefData("acled", "SYR1")]))
+        make_incident(
+            parts=IncidentParts(
+                external_refs=[services.ExternalRefData("acled", "SYR1")]
+            )
+        )
 
     assert "already belongs to an incident" in str(error.value.detail)
     assert Incident.objects.count() == 1
+
+
+def test_editing_an_external_reference_keeps_its_raw_row_and_batch():
+    incident = make_incident(
+        parts=IncidentParts(
+            external_refs=[
+                services.ExternalRefData(
+                    "snhr", "42", url="https://a.example", raw={"r": 1}
+                )
+            ]
+        )
+    )
+
+    services.incident_update(
+        incident=incident,
+        expected_version=incident.version,
+        parts=IncidentParts(
+            external_refs=[
+                services.ExternalRefData("snhr", "42", url="https://b.example")
+            ]
+        ),
+        by=researcher(),
+    )
+
+    ref = incident.external_refs.get()
+    assert ref.url == "https://b.example"
+    assert ref.raw == {"r": 1}
