@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # Runs a command with DATABASE_URL set: the caller's, or the embedded server's.
 WITH_DB := $(PY) -m civtrack.devdb exec --
+# Local development commands run with DEBUG on (the development secret key is refused
+# otherwise); production runs the app under gunicorn with its own settings.
+DEV := DJANGO_DEBUG=1 $(WITH_DB)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-fast install venv browser-deps migrate demo lint format \
@@ -42,18 +45,18 @@ browser-deps:
 	fi
 
 migrate: install
-	$(WITH_DB) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(WITH_DB) $(PY) manage.py load_demo
+	$(DEV) $(PY) manage.py load_demo
 
 # One background-task worker (imports started from the admin or the API) beside the
 # development server; both stop together.
 run: demo
-	$(WITH_DB) $(PY) manage.py ensure_admin
+	$(DEV) $(PY) manage.py ensure_admin
 	@echo "CivTrack: http://127.0.0.1:$(PORT)/  (admin /admin/, API /api/v1/, docs /api/docs/)"
 	@mkdir -p .state
-	DJANGO_DEBUG=1 $(WITH_DB) bash -c 'trap "kill 0" EXIT; \
+	$(DEV) bash -c 'trap "kill 0" EXIT; \
 	  $(PY) manage.py db_worker --no-startup-delay >> .state/worker.log 2>&1 & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
@@ -67,7 +70,7 @@ test-fast: install
 	$(WITH_DB) $(PY) -m pytest -n 2 --dist load -q -m "not browser" $(PYTEST_ARGS)
 
 check: install
-	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 
 lint: install
@@ -90,11 +93,11 @@ lock:
 # make backup → .state/backups/civtrack-<time>.dump (+ .sha256);
 # make restore FILE=… [DATABASE=name] → a fresh database with the dump's contents.
 backup: install
-	$(WITH_DB) $(PY) -m civtrack.backup dump
+	$(DEV) $(PY) -m civtrack.backup dump
 
 restore: install
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/backup.dump [DATABASE=name]"; exit 2; }
-	$(WITH_DB) $(PY) -m civtrack.backup restore "$(FILE)" $(if $(DATABASE),--database $(DATABASE))
+	$(DEV) $(PY) -m civtrack.backup restore "$(FILE)" $(if $(DATABASE),--database $(DATABASE))
 
 db-url: install
 	@$(PY) -m civtrack.devdb url

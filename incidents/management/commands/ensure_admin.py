@@ -29,6 +29,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "Created the local admin account (shown once, keep it):\n"
                 f"  user name: {user.username}\n  password:  {password}\n"
-                "  sign in at http://127.0.0.1:8000/admin/"
+                "  sign in at /admin/ on the address make run prints"
             )
         )
