@@ -300,12 +300,21 @@ class ActorParam(ParamField):
 
 
 class LocationParam(ParamField):
-    """Comma-separated location slugs or pcodes → location ids."""
+    """Comma-separated location slugs or pcodes → location ids. For the public, the
+    own place of a sensitive facility is answered exactly as an unknown slug (DOMAIN.md:
+    no query may narrow down, or confirm, a sensitive facility's real place)."""
+
+    def __init__(self, *, user=None, **kwargs):
+        self.user = user
+        super().__init__(**kwargs)
 
     def parse(self, value):
         keys = _split(value)
+        places = Location.objects.all()
+        if not is_staff_member(self.user):
+            places = places.exclude(selectors.holds_sensitive_facility())
         rows = list(
-            Location.objects.filter(Q(slug__in=keys) | Q(pcode__in=keys)).only(
+            places.filter(Q(slug__in=keys) | Q(pcode__in=keys)).only(
                 "id", "slug", "pcode", "merged_into"
             )
         )
@@ -574,6 +583,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             queryset = selectors.incidents_for(self.user)
         super().__init__(data, queryset, request=request, **kwargs)
         self.filters["source"].extra["user"] = self.user
+        self.filters["location"].extra["user"] = self.user
 
     # The place the caller may filter on: the public one for the public (DOMAIN.md
     # redaction layer: no query may narrow down a sensitive facility's real place).

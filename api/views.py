@@ -9,13 +9,10 @@ orjson rendering, JSON errors, throttles, strict parameters and CORS for reads.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -38,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from api import exports
 from api import serializers as s
 from api.exceptions import api_exception_handler
 from api.filters import (
@@ -50,15 +48,14 @@ from api.filters import (
 from api.pagination import (
     PAGINATION_PARAMS,
     Keyset,
-    iterate_keyset,
     paginate,
     read_cursor,
     read_page_size,
     single,
 )
-from api.renderers import ApiContentNegotiation, ORJSONRenderer, dumps
+from api.renderers import ApiContentNegotiation, ORJSONRenderer
 from api.views_write import IncidentWriteMixin, SourceWriteMixin
-from incidents import selectors
+from incidents import public_cache, selectors
 from incidents.models import (
     Actor,
     ActorName,
@@ -78,7 +75,6 @@ from incidents.models import (
     IncidentWeapon,
     Location,
     LocationName,
-    PublicChange,
     Source,
     TargetType,
     WeaponType,
@@ -92,7 +88,6 @@ EXPOSED_HEADERS = (
     "X-CivTrack-Generated-At, X-CivTrack-Citation"
 )
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-COUNT_CACHE_SECONDS = 600
 
 
 class ApiViewMixin:
@@ -183,18 +178,14 @@ LIST_EXTRA_PARAMS = PAGINATION_PARAMS | {"format", "bom"}
 
 def exact_count(result: FilterResult) -> int:
     """The exact size of the filtered set. For the public it is cached per normalised
-    filter until the next change to public data (every such change appends to the
-    changes feed, so the feed's last seq is part of the key)."""
-    if result.staff:
-        return result.queryset.count()
-    seq = PublicChange.objects.aggregate(last=Max("seq"))["last"] or 0
-    digest = hashlib.sha256(f"{seq}|{result.count_key}".encode()).hexdigest()
-    key = f"civtrack:api:count:{digest}"
-    count = cache.get(key)
-    if count is None:
-        count = result.queryset.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
-    return count
+    filter until public data changes (incidents/public_cache.py: the changes feed's
+    last seq and the audit trail's last events, so an actor's new bloc counts too)."""
+    return public_cache.cached(
+        "count",
+        result.count_key,
+        result.queryset.count,
+        enabled=not result.staff,
+    )
 
 
 PARAMETER_TYPES = {
@@ -239,13 +230,6 @@ LANG_PARAMETER = OpenApiParameter(
 BAD_REQUEST = OpenApiResponse(
     description="A parameter is unknown or malformed: `{param: [what is allowed]}`."
 )
-
-
-class _Echo:
-    """A file-like object for csv.writer that hands each line back."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 @extend_schema_view(
@@ -349,72 +333,21 @@ class IncidentViewSet(IncidentWriteMixin, ApiViewMixin, viewsets.GenericViewSet)
         return response
 
     def _csv(self, result: FilterResult, *, bom: bool):
-        from incidents.importers.civtrack_csv import CSV_COLUMNS, export_row
-
-        queryset = result.queryset.select_related(
-            "public_location", "governorate", "incident_type"
-        ).prefetch_related(
-            "casualties",
-            "attributions__actor",
-            "weapons__weapon",
-            "targets__target_type",
+        response = StreamingHttpResponse(
+            exports.csv_stream(result, bom=bom),
+            content_type="text/csv; charset=utf-8",
         )
-        keyset = result.keyset
-
-        def rows():
-            writer = csv.writer(_Echo())
-            yield (("\ufeff" if bom else "") + writer.writerow(CSV_COLUMNS)).encode()
-            for chunk in iterate_keyset(queryset, keyset, chunk_size=1000):
-                lines = []
-                for incident in chunk:
-                    row = export_row(incident)
-                    lines.append(writer.writerow([row.get(c, "") for c in CSV_COLUMNS]))
-                yield "".join(lines).encode()
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         return self._export_headers(response, result, "csv")
 
     def _geojson(self, result: FilterResult):
-        place = "" if result.staff else "public_"
-        queryset = result.queryset.filter(
-            **{f"{place}latitude__isnull": False}, aggregate=False
-        )
         ctx = s.IncidentContext(
             self.request,
             staff=result.staff,
             lang=result.cleaned.get("lang") or "en",
             fields=result.cleaned.get("fields"),
         )
-        values = s.incident_values(staff=result.staff)
-        keyset = result.keyset
-
-        def features():
-            yield b'{"type":"FeatureCollection","features":['
-            first = True
-            for chunk in iterate_keyset(queryset, keyset, values=values):
-                items = s.build_incident_items(chunk, ctx)
-                parts = []
-                for row, item in zip(chunk, items, strict=True):
-                    feature = {
-                        "type": "Feature",
-                        "id": row["code"],
-                        "geometry": {
-                            "type": "Point",
-                            "coordinates": [
-                                row[f"{place}longitude"],
-                                row[f"{place}latitude"],
-                            ],
-                        },
-                        "properties": item,
-                    }
-                    parts.append(dumps(feature))
-                if parts:
-                    yield (b"" if first else b",") + b",".join(parts)
-                    first = False
-            yield b"]}"
-
         response = StreamingHttpResponse(
-            features(), content_type="application/geo+json"
+            exports.geojson_stream(result, ctx), content_type="application/geo+json"
         )
         return self._export_headers(response, result, "geojson")
 
@@ -953,7 +886,16 @@ class LocationViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
 
     def get_queryset(self):
-        return selectors.live_locations()
+        if is_staff_member(self.request.user):
+            return selectors.live_locations()
+        return selectors.public_locations()
+
+    def _known_places(self):
+        """Places a slug or pcode may name: the public never learns that the own place
+        of a sensitive facility exists (it answers as an unknown slug)."""
+        if is_staff_member(self.request.user):
+            return Location.objects.all()
+        return Location.objects.exclude(selectors.holds_sensitive_facility())
 
     def _item(self, row: dict[str, Any], lang: str) -> dict[str, Any]:
         def name(en, ar):
@@ -1010,7 +952,8 @@ class LocationViewSet(ApiViewMixin, viewsets.GenericViewSet):
         parent = single(params, "parent")
         if parent:
             parent_id = (
-                Location.objects.filter(Q(slug=parent) | Q(pcode=parent))
+                self._known_places()
+                .filter(Q(slug=parent) | Q(pcode=parent))
                 .values_list("id", flat=True)
                 .first()
             )
@@ -1039,7 +982,7 @@ class LocationViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def retrieve(self, request, slug=None, *args, **kwargs):
         params = self.check_params(frozenset({"lang"}))
         lang = self.lang(params)
-        location = Location.objects.filter(Q(slug=slug) | Q(pcode=slug)).first()
+        location = self._known_places().filter(Q(slug=slug) | Q(pcode=slug)).first()
         if location is None:
             raise NotFound(f"No place {slug}.")
         if location.merged_into_id is not None:
@@ -1077,7 +1020,7 @@ class LocationViewSet(ApiViewMixin, viewsets.GenericViewSet):
                 "ancestors": ancestors,
                 "children": [
                     ref(child)
-                    for child in selectors.live_locations()
+                    for child in self.get_queryset()
                     .filter(parent=location)
                     .order_by("name")[:1000]
                 ],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from incidents.models import (
     Actor,
@@ -262,6 +262,27 @@ def live_actors() -> QuerySet[Actor]:
 
 def live_locations() -> QuerySet[Location]:
     return Location.objects.filter(merged_into__isnull=True)
+
+
+def holds_sensitive_facility() -> Q:
+    """Places that are a sensitive facility's own place (below subdistrict level):
+    showing one would give the facility away (DOMAIN.md: the public knows it only by
+    its district)."""
+    return Q(
+        Exists(Facility.objects.filter(location=OuterRef("pk"), sensitive=True))
+    ) & ~Q(
+        level__in=[
+            Location.Level.COUNTRY,
+            Location.Level.GOVERNORATE,
+            Location.Level.DISTRICT,
+            Location.Level.SUBDISTRICT,
+        ]
+    )
+
+
+def public_locations() -> QuerySet[Location]:
+    """The gazetteer the public sees: live places, without sensitive facilities' own."""
+    return live_locations().exclude(holds_sensitive_facility())
 
 
 def involvement_condition(actor_ids_sql: str = "%s") -> str:
