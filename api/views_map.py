@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from api.filters import run_incident_filter
 from api.pagination import single
 from api.views import BAD_REQUEST, ApiViewMixin, _filter_parameters
-from incidents import stats
+from incidents import public_cache, stats
 
 MAP_EXTRA_PARAMS = frozenset({"zoom", "format"})
 ZOOM_MESSAGE = f"Enter the map zoom, a whole number from 0 to {stats.MAX_ZOOM}."
@@ -104,11 +104,18 @@ class MapClustersView(ApiViewMixin, APIView):
         if fmt not in (None, "json"):
             raise ValidationError({"format": ["Map clusters are JSON only: json."]})
         place = "" if result.staff else "public_"
-        clusters = stats.map_clusters(
-            result.queryset,
-            zoom=zoom,
-            latitude=f"{place}latitude",
-            longitude=f"{place}longitude",
-            lang=result.cleaned.get("lang") or "en",
+        lang = result.cleaned.get("lang") or "en"
+        # Cached for the public until the data changes (incidents/public_cache.py).
+        clusters = public_cache.cached(
+            "map-clusters",
+            (result.count_key, zoom, lang),
+            lambda: stats.map_clusters(
+                result.queryset,
+                zoom=zoom,
+                latitude=f"{place}latitude",
+                longitude=f"{place}longitude",
+                lang=lang,
+            ),
+            enabled=not result.staff,
         )
         return Response({**clusters, "query": result.normalized})

@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 from api.filters import FilterResult, run_incident_filter
 from api.pagination import single
 from api.views import BAD_REQUEST, ApiViewMixin, _filter_parameters
-from incidents import stats
+from incidents import public_cache, stats
 from incidents.models import Actor, Attribution
 
 SUMMARY_EXTRA_PARAMS = frozenset({"group_by", "measure", "format", "bom"})
@@ -372,15 +372,21 @@ class StatsSummaryView(ApiViewMixin, APIView):
         fmt, bom = _format(result)
         perpetrators = _perpetrator_filter(result)
         confidences = _confidences(result)
-        summary = stats.stats_summary(
-            result.queryset,
-            group_by=keys,
-            measures=measures,
-            actor_confidence=confidences,
-            actor_filter_ids=result.cleaned.get("actor") if perpetrators else None,
-            actor_exact=bool(result.cleaned.get("actor_exact")),
-            bloc_filter=result.cleaned.get("bloc") if perpetrators else None,
-            lang=result.cleaned.get("lang") or "en",
+        options = {
+            "group_by": keys,
+            "measures": measures,
+            "actor_confidence": confidences,
+            "actor_filter_ids": result.cleaned.get("actor") if perpetrators else None,
+            "actor_exact": bool(result.cleaned.get("actor_exact")),
+            "bloc_filter": result.cleaned.get("bloc") if perpetrators else None,
+            "lang": result.cleaned.get("lang") or "en",
+        }
+        # Cached for the public until the data changes (incidents/public_cache.py).
+        summary = public_cache.cached(
+            "stats-summary",
+            (result.count_key, sorted(options.items(), key=str)),
+            lambda: stats.stats_summary(result.queryset, **options),
+            enabled=not result.staff,
         )
         base = _base_params(result)
         add_row_links(request, summary["rows"], keys, base, confidences)
@@ -459,14 +465,20 @@ class StatsCompareView(ApiViewMixin, APIView):
         fmt, bom = _format(result)
         confidences = _confidences(result)
         actors = _actors_in_given_order(actor_ids, request.query_params.get("actor"))
-        comparison = stats.stats_compare(
-            result.queryset,
-            blocs=blocs or None,
-            actors=actors or None,
-            measures=measures,
-            actor_confidence=confidences,
-            actor_exact=bool(result.cleaned.get("actor_exact")),
-            lang=result.cleaned.get("lang") or "en",
+        options = {
+            "blocs": blocs or None,
+            "actors": actors or None,
+            "measures": measures,
+            "actor_confidence": confidences,
+            "actor_exact": bool(result.cleaned.get("actor_exact")),
+            "lang": result.cleaned.get("lang") or "en",
+        }
+        question = {**options, "actors": [a.pk for a in actors]}
+        comparison = public_cache.cached(
+            "stats-compare",
+            (result.count_key, sorted(question.items(), key=str)),
+            lambda: stats.stats_compare(result.queryset, **options),
+            enabled=not result.staff,
         )
         key = comparison["compare"]
         base = _base_params(result)

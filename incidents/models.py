@@ -921,6 +921,65 @@ class Incident(models.Model):
             GinIndex(fields=["search_vector"], name="incidents_inc_search"),
             # Admin list filtered by status.
             models.Index(fields=["status", "-updated_at"], name="incidents_inc_status"),
+            # Issue 8: aggregates over the public set read this small index alone
+            # (index-only scans) instead of the wide table: the statistics' filtered
+            # `f` (incidents/stats.py F_COLUMNS: stats_summary, stats_compare), the
+            # facet counts of the pages (incidents/views.py build_facets: type,
+            # governorate, grading, date and place precision), the exact `count` of
+            # the API list (api/views.py exact_count) and the map's left-off counts
+            # (stats.map_clusters). Keyed on date_start for the date filters.
+            models.Index(
+                fields=["date_start"],
+                include=[
+                    "id",
+                    "governorate",
+                    "incident_type",
+                    "grading",
+                    "date_precision",
+                    "public_geo_precision",
+                    "aggregate",
+                    "public_latitude",
+                    *[
+                        f"{name}_{bound}"
+                        for name in (
+                            "civilians_killed",
+                            "civilians_injured",
+                            "children_killed",
+                            "medical_personnel_killed",
+                            "total_killed",
+                            "total_injured",
+                        )
+                        for bound in ("min", "max")
+                    ],
+                ],
+                condition=Q(status="published"),
+                name="incidents_inc_pub_cover",
+            ),
+            # Issue 8: map clusters (incidents/stats.py map_clusters, public points):
+            # the points on the map, by bbox, with what a cell sums, read from the
+            # index alone (titles are fetched afterwards for one-incident cells).
+            models.Index(
+                fields=["public_longitude", "public_latitude"],
+                include=[
+                    "id",
+                    "code",
+                    "grading",
+                    "date_start",
+                    "civilians_killed_min",
+                    "civilians_killed_max",
+                ],
+                condition=Q(status="published", aggregate=False)
+                & Q(public_latitude__isnull=False),
+                name="incidents_inc_pub_map",
+            ),
+            # Issue 8: the synthetic-data banner on every page asks whether any public
+            # incident is synthetic (incidents/context_processors.py); without this
+            # index a database with none scans every incident to say no.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="published", synthetic=True),
+                name="incidents_inc_synthetic",
+            ),
         ]
         triggers = [
             # Every update of the row, ORM save, bulk update() or raw SQL, bumps the
@@ -1179,6 +1238,16 @@ class Attribution(models.Model):
             # ?actor= / ?bloc= filters and per-actor statistics.
             models.Index(
                 fields=["actor", "role", "incident"], name="incidents_attr_actor"
+            ),
+            # Issue 8: perpetrator rows by incident with what "certainly involved"
+            # needs, read from the index alone: the statistics' `cover`/`numbered`
+            # CTEs (incidents/stats.py _unit_ctes), the bloc facet of the pages
+            # (incidents/views.py build_facets) and the exports' perpetrators.
+            models.Index(
+                fields=["incident"],
+                include=["actor", "confidence", "alternative"],
+                condition=Q(role="perpetrator"),
+                name="incidents_attr_perp",
             ),
         ]
 

@@ -442,9 +442,17 @@ def _range(record: Mapping[str, Any], name: str) -> dict[str, Any]:
     return result
 
 
+# Memory for the sorts and hashes of one statistics query (PostgreSQL's default 4MB
+# spilled them to disk at 150,000 incidents, issue 8); SET LOCAL ends with the query's
+# own transaction (or the caller's, inside one).
+STATS_WORK_MEM = "128MB"
+
+
 def _fetch(sql: _Sql) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql.text(), sql.params)
+        cursor.execute(
+            f"SET LOCAL work_mem = '{STATS_WORK_MEM}'; {sql.text()}", sql.params
+        )
         names = [col.name for col in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -1098,8 +1106,9 @@ def map_clusters(
     longitude: str = "public_longitude",
     lang: str = "en",
 ) -> dict[str, Any]:
-    """Grid clusters of the filtered incidents' points, in one query: GROUP BY
-    floor(lon / cell), floor(lat / cell), the cell size set by `zoom`.
+    """Grid clusters of the filtered incidents' points, in two queries: GROUP BY
+    floor(lon / cell), floor(lat / cell), the cell size set by `zoom`, over the points on
+    the map; and the counts of those left off.
 
     Incidents without a point and aggregate records are left off (and counted in
     `left_off`). Each cell: `lat`, `lon` (mean of its points), `count`,
@@ -1108,20 +1117,13 @@ def map_clusters(
     max_lat] of its points); a cell of one incident has its `code` and `title`, and
     from zoom DETAIL_ZOOM on every cell lists up to MAX_CELL_INCIDENTS `incidents`
     (latest first). The public reads the public point (the caller passes the columns the
-    FilterSet used for it). At most MAX_CELLS cells, the fullest first (`truncated`)."""
+    FilterSet used for it). At most MAX_CELLS cells, the fullest first (`truncated`).
+
+    The cells read only what the covering index `incidents_inc_pub_map` holds (titles
+    are joined afterwards, for one-incident cells), and the left-off counts what
+    `incidents_inc_pub_cover` holds, so neither touches the wide incident rows."""
     size = cell_size(zoom)
-    columns = [
-        "id",
-        "code",
-        "title",
-        "title_ar",
-        "date_start",
-        "aggregate",
-        "civilians_killed_min",
-        "civilians_killed_max",
-        latitude,
-        longitude,
-    ]
+    detail = zoom >= DETAIL_ZOOM
     result: dict[str, Any] = {
         "zoom": zoom,
         "cell_size": size,
@@ -1130,14 +1132,28 @@ def map_clusters(
         "left_off": {"without_coordinates": 0, "aggregate": 0},
         "truncated": False,
     }
+    on_map = incidents_qs.order_by().filter(
+        **{f"{latitude}__isnull": False, f"{longitude}__isnull": False},
+        aggregate=False,
+    )
+    columns = [
+        "code",
+        "civilians_killed_min",
+        "civilians_killed_max",
+        latitude,
+        longitude,
+    ]
+    if detail:
+        columns += ["id", "title", "title_ar", "date_start"]
     try:
-        f_sql, f_params = (
-            incidents_qs.order_by().values(*columns).query.sql_with_params()
+        f_sql, f_params = on_map.values(*columns).query.sql_with_params()
+        left_sql, left_params = (
+            incidents_qs.order_by()
+            .values("aggregate", latitude)
+            .query.sql_with_params()
         )
     except EmptyResultSet:
         return result
-    on_map = f'(f."{latitude}" IS NOT NULL AND f."{longitude}" IS NOT NULL AND NOT f.aggregate)'
-    detail = zoom >= DETAIL_ZOOM
     incidents_col = (
         "(array_agg(json_build_array(f.code, f.title, f.title_ar) "
         f"ORDER BY f.date_start DESC, f.id DESC))[1:{MAX_CELL_INCIDENTS}] AS incidents"
@@ -1145,37 +1161,40 @@ def map_clusters(
         else "NULL AS incidents"
     )
     sql = f"""
-        WITH f AS ({f_sql})
-        SELECT
-            CASE WHEN {on_map} THEN floor(f."{longitude}" / %s)::bigint END AS gx,
-            CASE WHEN {on_map} THEN floor(f."{latitude}" / %s)::bigint END AS gy,
-            count(*) AS n,
-            count(*) FILTER (WHERE f."{latitude}" IS NULL) AS no_point,
-            count(*) FILTER (WHERE f.aggregate AND f."{latitude}" IS NOT NULL) AS agg,
-            avg(f."{latitude}") AS lat, avg(f."{longitude}") AS lon,
-            min(f."{longitude}") AS min_lon, min(f."{latitude}") AS min_lat,
-            max(f."{longitude}") AS max_lon, max(f."{latitude}") AS max_lat,
-            COALESCE(sum(f.civilians_killed_min), 0) AS ck_min,
-            COALESCE(sum(f.civilians_killed_max), 0) AS ck_max_known,
-            count(*) FILTER (WHERE f.civilians_killed_max IS NULL) AS ck_unknown,
-            min(f.code) AS code, min(f.title) AS title, min(f.title_ar) AS title_ar,
-            {incidents_col}
-        FROM f
-        GROUP BY 1, 2
+        SELECT c.*, i.title, i.title_ar FROM (
+            SELECT
+                floor(f."{longitude}" / %s)::bigint AS gx,
+                floor(f."{latitude}" / %s)::bigint AS gy,
+                count(*) AS n,
+                avg(f."{latitude}") AS lat, avg(f."{longitude}") AS lon,
+                min(f."{longitude}") AS min_lon, min(f."{latitude}") AS min_lat,
+                max(f."{longitude}") AS max_lon, max(f."{latitude}") AS max_lat,
+                COALESCE(sum(f.civilians_killed_min), 0) AS ck_min,
+                COALESCE(sum(f.civilians_killed_max), 0) AS ck_max_known,
+                count(*) FILTER (WHERE f.civilians_killed_max IS NULL) AS ck_unknown,
+                min(f.code) AS code,
+                {incidents_col}
+            FROM ({f_sql}) f
+            GROUP BY 1, 2
+        ) c
+        LEFT JOIN {T_INCIDENT} i ON c.n = 1 AND i.code = c.code
+    """
+    left = f"""
+        SELECT count(*) FILTER (WHERE f."{latitude}" IS NULL),
+               count(*) FILTER (WHERE f.aggregate AND f."{latitude}" IS NOT NULL)
+        FROM ({left_sql}) f
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*f_params, size, size])
+        cursor.execute(sql, [size, size, *f_params])
         names = [col.name for col in cursor.description]
         records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    clusters = []
-    for record in records:
-        if record["gx"] is None:
-            result["left_off"] = {
-                "without_coordinates": int(record["no_point"]),
-                "aggregate": int(record["agg"]),
-            }
-            continue
-        clusters.append(_cluster(record, detail=detail, lang=lang))
+        cursor.execute(left, left_params)
+        no_point, aggregate = cursor.fetchone()
+    result["left_off"] = {
+        "without_coordinates": int(no_point),
+        "aggregate": int(aggregate),
+    }
+    clusters = [_cluster(record, detail=detail, lang=lang) for record in records]
     clusters.sort(key=lambda c: (-c["count"], c["lat"], c["lon"]))
     if len(clusters) > MAX_CELLS:
         clusters = clusters[:MAX_CELLS]

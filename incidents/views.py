@@ -33,7 +33,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from incidents import selectors
+from incidents import public_cache, selectors
 from incidents.models import (
     Actor,
     ActorRelation,
@@ -43,7 +43,6 @@ from incidents.models import (
     CasualtyOutcome,
     Confidence,
     DatePrecision,
-    Facility,
     GeoPrecision,
     Incident,
     IncidentTarget,
@@ -427,33 +426,49 @@ def _facet_for_vocab(params, param, label, rows, counts_by_pk, base_query) -> Fa
     return facet
 
 
-def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
+def build_facets(
+    params: QueryDict, vocab: Vocab, governorates, *, version: str | None = None
+) -> list[Facet]:
     """Facet counts beside every choice: how many incidents each value would give under
     the other filters. One filter application and one GROUP BY per facet, computed in
-    the database (never per choice)."""
+    the database (never per choice), and cached until public data changes
+    (incidents/public_cache.py; `version` is its fingerprint when the caller has it):
+    with every filter off they count every public incident."""
     facets: list[Facet] = []
+    version = version or public_cache.public_data_version()
 
-    def without(name: str, *extra: str) -> tuple[QuerySet[Incident] | None, str]:
+    def without(name: str, *extra: str) -> tuple[QueryDict, str]:
         reduced = clean_params(params, drop={name, f"{name}_exact", *extra})
-        try:
-            queryset, _normalized = apply_filter(reduced)
-        except FilterErrors:
-            return None, reduced.urlencode()
-        return queryset, reduced.urlencode()
+        return reduced, reduced.urlencode()
+
+    def counts_for(name: str, reduced: QueryDict, compute) -> dict | None:
+        """compute(queryset) under `reduced`, cached; None when it does not validate."""
+
+        def run() -> dict | None:
+            try:
+                queryset, _normalized = apply_filter(reduced)
+            except FilterErrors:
+                return None
+            return compute(queryset)
+
+        question = sorted((key, sorted(values)) for key, values in reduced.lists())
+        return public_cache.cached(f"facet:{name}", question, run, version=version)
+
+    def group_counts(column: str):
+        def compute(queryset) -> dict:
+            return {
+                row[column]: row["n"]
+                for row in queryset.order_by().values(column).annotate(n=Count("id"))
+            }
+
+        return compute
 
     # Incident type: one type per incident, so a parent's count is its subtree's sum.
-    queryset, base = without("incident_type")
-    exact: dict[int, int] = {}
-    if queryset is not None:
-        exact = {
-            row["incident_type_id"]: row["n"]
-            for row in queryset.order_by()
-            .values("incident_type_id")
-            .annotate(n=Count("id"))
-        }
+    reduced, base = without("incident_type")
+    exact = counts_for("incident_type", reduced, group_counts("incident_type_id"))
     subtree: dict[int, int] = defaultdict(int)
     for pk, anc in _ancestor_pairs(vocab.incident_types):
-        subtree[anc] += exact.get(pk, 0)
+        subtree[anc] += (exact or {}).get(pk, 0)
     facets.append(
         _facet_for_vocab(
             params, "incident_type", _("Type"), vocab.incident_types, subtree, base
@@ -470,26 +485,20 @@ def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
             "target_type_id",
         ),
     ):
-        queryset, base = without(param)
-        counts = None
-        if queryset is not None:
+        reduced, base = without(param)
+        pairs = _ancestor_pairs(rows)
+
+        def closure(queryset, table=table, column=column, pairs=pairs) -> dict:
             sql, sql_params = _ids_sql(queryset)
-            counts = _closure_counts(
-                table, column, _ancestor_pairs(rows), sql, sql_params
-            )
+            return _closure_counts(table, column, pairs, sql, sql_params)
+
+        counts = counts_for(param, reduced, closure)
         facets.append(_facet_for_vocab(params, param, label, rows, counts, base))
 
     # Governorate (denormalised on the incident; "none" = country-level).
-    queryset, base = without("governorate")
+    reduced, base = without("governorate")
     selected = _selected(params, "governorate")
-    counts = {}
-    if queryset is not None:
-        counts = {
-            row["governorate_id"]: row["n"]
-            for row in queryset.order_by()
-            .values("governorate_id")
-            .annotate(n=Count("id"))
-        }
+    counts = counts_for("governorate", reduced, group_counts("governorate_id")) or {}
     facet = Facet(param="governorate", label=_("Governorate"))
     for place in governorates:
         facet.choices.append(
@@ -513,15 +522,15 @@ def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
     facets.append(facet)
 
     # Bloc of the perpetrators, with the confidences the filter counts.
-    queryset, base = without("bloc")
+    reduced, base = without("bloc")
     selected = _selected(params, "bloc")
     confidences = sorted(_selected(params, "actor_confidence")) or [
         "confirmed",
         "likely",
     ]
-    counts = {}
-    if queryset is not None:
-        counts = {
+
+    def bloc_counts(queryset) -> dict:
+        return {
             row["actor__bloc"]: row["n"]
             for row in Attribution.objects.filter(
                 incident__in=queryset.order_by().values("id"),
@@ -531,6 +540,8 @@ def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
             .values("actor__bloc")
             .annotate(n=Count("incident", distinct=True))
         }
+
+    counts = counts_for("bloc", reduced, bloc_counts) or {}
     facet = Facet(param="bloc", label=_("Perpetrator bloc"))
     for value, label in Bloc.choices:
         facet.choices.append(
@@ -559,16 +570,11 @@ def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
             GeoPrecision.choices,
         ),
     ):
-        queryset, base = without(
+        reduced, base = without(
             param, "geo_precision_max" if param == "geo_precision" else ""
         )
         selected = _selected(params, param)
-        counts = {}
-        if queryset is not None:
-            counts = {
-                row[column]: row["n"]
-                for row in queryset.order_by().values(column).annotate(n=Count("id"))
-            }
+        counts = counts_for(param, reduced, group_counts(column)) or {}
         facet = Facet(param=param, label=label)
         for value, choice_label in choices:
             facet.choices.append(
@@ -584,9 +590,12 @@ def build_facets(params: QueryDict, vocab: Vocab, governorates) -> list[Facet]:
     return facets
 
 
-def top_perpetrators(params: QueryDict, limit: int = 15) -> tuple[list[dict], str]:
+def top_perpetrators(
+    params: QueryDict, limit: int = 15, *, version: str | None = None
+) -> tuple[list[dict], str]:
     """The actors (each with its subunits) with the most incidents under the other
-    filters: one recursive GROUP BY."""
+    filters: one recursive GROUP BY, cached until public data changes
+    (incidents/public_cache.py; `version` is its fingerprint when the caller has it)."""
     reduced = clean_params(params, drop={"actor", "actor_exact"})
     try:
         queryset, _normalized = apply_filter(reduced)
@@ -615,9 +624,19 @@ def top_perpetrators(params: QueryDict, limit: int = 15) -> tuple[list[dict], st
         JOIN incidents_actor a ON a.id = counts.anc_id
         ORDER BY counts.n DESC, a.name LIMIT %s
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [role, confidences, *ids_params, limit])
-        rows = cursor.fetchall()
+
+    def run() -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [role, confidences, *ids_params, limit])
+            return cursor.fetchall()
+
+    question = (
+        sorted((key, sorted(values)) for key, values in reduced.lists()),
+        role,
+        confidences,
+        limit,
+    )
+    rows = public_cache.cached("top-perpetrators", question, run, version=version)
     selected = _selected(params, "actor")
     base = reduced.urlencode()
     return [
@@ -712,6 +731,14 @@ CURSOR_SALT = "civtrack.incident-list"
 def _order_by(ordering: str, reverse_: bool = False):
     field_name, desc = ORDERINGS[ordering]
     desc = desc != reverse_
+    if not Incident._meta.get_field(field_name).null:
+        # A key that is never null sorts the same whatever its NULLS clause; without
+        # one the indexes serve it (incidents_inc_pub_date: `date_start DESC NULLS
+        # LAST` made PostgreSQL sort every public incident, issue 8).
+        return [
+            F(field_name).desc() if desc else F(field_name).asc(),
+            "-id" if desc else "id",
+        ]
     primary = (
         F(field_name).desc(nulls_last=not reverse_)
         if desc
@@ -744,8 +771,22 @@ def _decode_value(field_name: str, value):
     return str(value)
 
 
+def _range(field_name: str, below: bool, value, pk: int) -> Q:
+    """For a key that is never null: rows strictly below (or above) (value, pk), written
+    `key <= v AND (key < v OR id < pk)` so that the index range starts at v."""
+    if below:
+        return Q(**{f"{field_name}__lte": value}) & (
+            Q(**{f"{field_name}__lt": value}) | Q(id__lt=pk)
+        )
+    return Q(**{f"{field_name}__gte": value}) & (
+        Q(**{f"{field_name}__gt": value}) | Q(id__gt=pk)
+    )
+
+
 def _after(field_name: str, desc: bool, value, pk: int) -> Q:
     """Rows after (value, pk) in the order (field desc/asc NULLS LAST, id same way)."""
+    if value is not None and not Incident._meta.get_field(field_name).null:
+        return _range(field_name, desc, value, pk)
     if value is None:
         return Q(**{f"{field_name}__isnull": True}) & (
             Q(id__lt=pk) if desc else Q(id__gt=pk)
@@ -760,6 +801,8 @@ def _after(field_name: str, desc: bool, value, pk: int) -> Q:
 
 def _before(field_name: str, desc: bool, value, pk: int) -> Q:
     """Rows before (value, pk) in the same order."""
+    if value is not None and not Incident._meta.get_field(field_name).null:
+        return _range(field_name, not desc, value, pk)
     cmp = "gt" if desc else "lt"
     if value is None:
         return Q(**{f"{field_name}__isnull": False}) | Q(
@@ -871,15 +914,18 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             )
         except FilterErrors as error:
             errors.update(error.errors)
-    context["facets"] = build_facets(params, vocab, governorates)
-    context["actors"], _base = top_perpetrators(params)
+    version = public_cache.public_data_version()
+    context["facets"] = build_facets(params, vocab, governorates, version=version)
+    context["actors"], _base = top_perpetrators(params, version=version)
     context["governorates"] = governorates
     context["form_groups"] = filter_form(params, errors)
     context["other_errors"] = form_errors_elsewhere(errors, _form_names())
     if errors:
         context.update({"count": None, "rows": []})
         return _bad_request(request, "incidents/list.html", context, errors)
-    count = queryset.order_by().count()
+    count = public_cache.cached(
+        "page-count", normalized, queryset.order_by().count, version=version
+    )
     export_query = normalized if isinstance(normalized, str) else params.urlencode()
     context.update(
         {
@@ -1420,18 +1466,7 @@ def _top_parts(queryset: QuerySet[Incident], kind: str, base: str, limit: int = 
 def _holds_sensitive_facility() -> Q:
     """Places that are (or contain, below community level) a sensitive facility's own
     place: never shown to the public."""
-    from django.db.models import Exists, OuterRef
-
-    return Q(
-        Exists(Facility.objects.filter(location=OuterRef("pk"), sensitive=True))
-    ) & ~Q(
-        level__in=[
-            Location.Level.COUNTRY,
-            Location.Level.GOVERNORATE,
-            Location.Level.DISTRICT,
-            Location.Level.SUBDISTRICT,
-        ]
-    )
+    return selectors.holds_sensitive_facility()
 
 
 @require_safe
@@ -1849,15 +1884,25 @@ def home(request: HttpRequest) -> HttpResponse:
     from incidents.stats import row_filter_params, stats_compare, stats_summary
 
     lang = _lang()
+    version = public_cache.public_data_version()
     queryset, _normalized = apply_filter(QueryDict())
-    totals = _totals(queryset)
+    totals = public_cache.cached(
+        "home-totals", "", lambda: _totals(queryset), version=version
+    )
     health_params = QueryDict(mutable=True)
     health_params["health_care"] = "true"
     health_qs, health_query = apply_filter(health_params)
-    health_count = health_qs.order_by().count()
+    health_count = public_cache.cached(
+        "home-health", "", health_qs.order_by().count, version=version
+    )
 
     # The bloc-by-bloc comparison over the whole public dataset (DOMAIN.md Statistics).
-    compare = stats_compare(queryset, blocs=HOME_BLOCS, lang=lang)
+    compare = public_cache.cached(
+        "home-compare",
+        lang,
+        lambda: stats_compare(queryset, blocs=HOME_BLOCS, lang=lang),
+        version=version,
+    )
     blocs = []
     peak = 1
     for row in compare["rows"]:
@@ -1898,12 +1943,31 @@ def home(request: HttpRequest) -> HttpResponse:
         bloc["max_pct"] = round(100 * bloc["high"] / peak, 2)
     headline = _headline_difference(compare, blocs)
 
-    latest = incident_rows(
-        _list_queryset(queryset).order_by(
-            F("published_at").desc(nulls_last=True), "-id"
-        )[:8]
+    # Which eight are the latest is cached (no index orders by published_at: the
+    # answer sorts every public incident); their rows are read fresh.
+    latest_ids = public_cache.cached(
+        "home-latest",
+        "",
+        lambda: list(
+            queryset.order_by(
+                F("published_at").desc(nulls_last=True), "-id"
+            ).values_list("id", flat=True)[:8]
+        ),
+        version=version,
     )
-    months = stats_summary(queryset, group_by=["month"], lang=lang)["rows"]
+    position = {pk: index for index, pk in enumerate(latest_ids)}
+    latest = incident_rows(
+        sorted(
+            _list_queryset(queryset).filter(id__in=latest_ids),
+            key=lambda incident: position[incident.pk],
+        )
+    )
+    months = public_cache.cached(
+        "home-months",
+        lang,
+        lambda: stats_summary(queryset, group_by=["month"], lang=lang)["rows"],
+        version=version,
+    )
     timeline = []
     for row in months:
         if row["total"]:
@@ -1998,21 +2062,27 @@ def stats(request: HttpRequest) -> HttpResponse:
         if not _is_validation_error(error):
             raise
         errors.update(_error_dict(error))
-    context["facets"] = build_facets(params, vocab, governorates)
-    context["actors"], _base = top_perpetrators(params)
+    version = public_cache.public_data_version()
+    context["facets"] = build_facets(params, vocab, governorates, version=version)
+    context["actors"], _base = top_perpetrators(params, version=version)
     context["form_groups"] = filter_form(params, errors)
     if errors or result is None:
         return _bad_request(request, "incidents/stats.html", context, errors)
     cleaned = result.cleaned
     confidences = cleaned.get("actor_confidence") or DEFAULT_CONFIDENCES
-    summary = stats_summary(
-        result.queryset,
-        group_by=keys,
-        actor_confidence=confidences,
-        actor_filter_ids=cleaned.get("actor") or None,
-        actor_exact=bool(cleaned.get("actor_exact")),
-        bloc_filter=cleaned.get("bloc") or None,
-        lang=_lang(),
+    options = {
+        "group_by": keys,
+        "actor_confidence": list(confidences),
+        "actor_filter_ids": cleaned.get("actor") or None,
+        "actor_exact": bool(cleaned.get("actor_exact")),
+        "bloc_filter": cleaned.get("bloc") or None,
+        "lang": _lang(),
+    }
+    summary = public_cache.cached(
+        "page-stats",
+        (result.count_key, sorted(options.items(), key=str)),
+        lambda: stats_summary(result.queryset, **options),
+        version=version,
     )
     base = dict(QueryDict(result.count_key).items())
     actor_rows = any(k in ("actor", "bloc") for k in keys)
@@ -2168,12 +2238,19 @@ def map_page(request: HttpRequest) -> HttpResponse:
     except FilterErrors as error:
         errors.update(error.errors)
         queryset = None
-    context["facets"] = build_facets(params, vocab, governorates)
-    context["actors"], _base = top_perpetrators(params)
+    version = public_cache.public_data_version()
+    context["facets"] = build_facets(params, vocab, governorates, version=version)
+    context["actors"], _base = top_perpetrators(params, version=version)
     context["form_groups"] = filter_form(params, errors)
     if errors:
         return _bad_request(request, "incidents/map.html", context, errors)
-    summary = stats_summary(queryset, group_by=["governorate"], lang=_lang())
+    lang = _lang()
+    summary = public_cache.cached(
+        "page-map-governorates",
+        (normalized, lang),
+        lambda: stats_summary(queryset, group_by=["governorate"], lang=lang),
+        version=version,
+    )
     base = dict(QueryDict(normalized).items())
     by_governorate = []
     for row in summary["rows"]:

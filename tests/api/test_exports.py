@@ -120,15 +120,8 @@ def test_an_empty_geojson_is_valid(client, world):
 
 def test_exports_stream_in_chunks_and_match_the_count(client, world, monkeypatch):
     """Many chunks (chunk size forced down): every row once, in order."""
-    from api import pagination
-
-    original = pagination.iterate_keyset
-
-    def small_chunks(*args, **kwargs):
-        kwargs["chunk_size"] = 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr("api.views.iterate_keyset", small_chunks)
+    monkeypatch.setattr("api.exports.CSV_BATCH", 1)
+    monkeypatch.setattr("api.exports.GEOJSON_BATCH", 1)
     listed = client.get(f"{LIST}?ordering=-civilians_killed_max&page_size=1000").json()
 
     rows = csv_rows(client.get(f"{LIST}?format=csv&ordering=-civilians_killed_max"))

@@ -234,8 +234,26 @@ def test_staff_see_the_real_point(client, sensitive):
 
 
 def test_query_count_is_fixed(client, spread, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    # The data's fingerprint (public_cache), the cells, the left-off counts.
+    with django_assert_num_queries(3):
         response = client.get(f"{reverse(CLUSTERS)}?zoom=14")
 
     assert response.status_code == HTTPStatus.OK
     assert len(response.json()["clusters"]) == 6
+
+
+def test_it_answers_again_from_the_cache_until_the_data_changes(
+    client, spread, django_assert_num_queries
+):
+    first = clusters(client, "zoom=6")
+    with django_assert_num_queries(1):  # the fingerprint only
+        again = clusters(client, "zoom=6")
+    make_incident(
+        status="published",
+        location=LocationFactory(latitude=33.5, longitude=36.3),
+    )
+
+    after = clusters(client, "zoom=6")
+
+    assert again == first
+    assert after["count"] == first["count"] + 1

@@ -232,13 +232,37 @@ def test_it_exports_csv(client, stats_world):
 
 
 def test_summary_query_count_is_fixed(client, stats_world, django_assert_num_queries):
-    with django_assert_num_queries(2):  # grouped rows (labels joined), totals
+    # the data's fingerprint (public_cache), grouped rows (labels joined), totals
+    with django_assert_num_queries(3):
         response = get(
             client, SUMMARY, "group_by=actor,year&measure=aid_workers_killed"
         )
 
     assert response.status_code == HTTPStatus.OK
     assert len(response.json()["rows"]) == 6
+
+
+def test_summary_is_cached_for_the_public_until_the_data_changes(
+    client, stats_world, django_assert_num_queries
+):
+    query = "group_by=bloc"
+    first = get(client, SUMMARY, query).json()
+    with django_assert_num_queries(1):  # the fingerprint only
+        again = get(client, SUMMARY, query).json()
+    make_incident(
+        status="published",
+        date_start=dt.date(2018, 1, 1),
+        location=stats_world.town_b,
+        parts=IncidentParts(
+            casualty_rows=[killed("civilians", 1, 1)],
+            attributions=[perp(stats_world.tiger)],
+        ),
+    )
+
+    after = get(client, SUMMARY, query).json()
+
+    assert again == first
+    assert after["rows"][-1]["incidents"] == first["rows"][-1]["incidents"] + 1
 
 
 def test_summary_query_count_does_not_grow(
@@ -255,7 +279,7 @@ def test_summary_query_count_does_not_grow(
             ),
         )
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = get(
             client, SUMMARY, "group_by=actor,year&measure=aid_workers_killed"
         )
@@ -321,8 +345,9 @@ def test_compare_exports_csv(client, stats_world):
 
 
 def test_compare_query_count_is_fixed(client, stats_world, django_assert_num_queries):
-    # the bloc filter's actors, rows, totals, datasets
-    with django_assert_num_queries(4):
+    # the data's fingerprint (public_cache), the bloc filter's actors, rows, totals,
+    # datasets
+    with django_assert_num_queries(5):
         response = get(client, COMPARE, "bloc=russia,isis,syrian_government")
 
     assert response.status_code == HTTPStatus.OK
