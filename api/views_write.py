@@ -52,6 +52,7 @@ from api.serializers import ErrorSerializer, IncidentDetailSerializer
 from incidents import services
 from incidents.importers.base import ImportFileError, batch_create
 from incidents.models import ImportBatch, Incident
+from incidents.uploads import max_upload_bytes
 
 logger = logging.getLogger("civtrack.api")
 
@@ -140,6 +141,26 @@ class WriteThrottlesMixin:
     anyway), staff (token or session) by user at the higher `user` rate."""
 
     write_throttle_classes = (AnonRateThrottle, UserRateThrottle)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def _refuse_oversized_body(request) -> None:
+    """413 before reading a body that cannot hold an acceptable file (the file itself
+    is checked by services.source_create: size and sniffed type)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = max_upload_bytes()
+    if length > limit + 1024 * 1024:  # room for the form's other fields
+        raise PayloadTooLarge(
+            f"The request is {length / (1024 * 1024):.1f} MB; a source's file may be "
+            f"at most {limit // (1024 * 1024)} MB."
+        )
 
 
 def _check_source_flags(user, data: dict[str, Any]) -> None:
@@ -636,9 +657,13 @@ class SourceWriteMixin(WriteThrottlesMixin):
             401: OpenApiResponse(description="No valid token or session."),
             403: OpenApiResponse(description="Your role does not allow this."),
             409: ws.DuplicateSourceSerializer,
+            413: OpenApiResponse(
+                ErrorSerializer, description="The upload is too large."
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
+        _refuse_oversized_body(request)
         serializer = ws.SourceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

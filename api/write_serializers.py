@@ -334,6 +334,10 @@ class SourceUploadSerializer(SourceWriteSerializer):
 class SourceResultSerializer(serializers.ModelSerializer):
     """What `POST /sources/` answers with (the caller is staff: every field)."""
 
+    # Blank when the source has none: a string, not a `uri` (which "" is not).
+    url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+    archive_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+
     class Meta:
         model = Source
         fields = [

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL byte in the path is a 400, never a 500 (civtrack/middleware.py).
+    "civtrack.middleware.RefuseNulInPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -215,6 +217,13 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Sources' uploaded files: at most this many megabytes, of the types incidents/uploads.py
+# lists (sniffed from the content); an office document may expand to at most
+# CIVTRACK_MAX_UNZIPPED_MB when opened (default 10 × the upload limit).
+CIVTRACK_MAX_UPLOAD_MB = env_int("CIVTRACK_MAX_UPLOAD_MB", 50)
+CIVTRACK_MAX_UNZIPPED_MB = env_int(
+    "CIVTRACK_MAX_UNZIPPED_MB", 10 * CIVTRACK_MAX_UPLOAD_MB
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.
@@ -257,6 +266,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The default enum hook, then the 400/429 every operation can answer (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_common_responses",
+    ],
 }
 REST_KNOX = {
     "TOKEN_TTL": None,  # set below from the environment

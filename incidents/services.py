@@ -45,6 +45,7 @@ from incidents.models import (
     WriteConflict,
 )
 from incidents.text import normalize_name
+from incidents.uploads import check_upload
 
 # Serialises appends to the public changes feed (PublicChange), held to commit.
 CHANGES_FEED_LOCK = 7_150_001
@@ -1312,10 +1313,15 @@ def source_create(
     *, by: AbstractBaseUser | None, file=None, reason: str = "source added", **data: Any
 ) -> Source:
     """Add a source; sha256/size/mime are computed from the upload and never change.
-    A URL or file already present raises DuplicateSourceError naming the existing one."""
+    A URL or file already present raises DuplicateSourceError naming the existing one.
+    A file that is too large or not an allowed type (sniffed from its content:
+    incidents/uploads.py) raises ValidationError on `file`; its MIME type is the
+    sniffed one, never the type the client claimed."""
     source = Source(**data, created_by=by if getattr(by, "pk", None) else None)
     if file is not None:
-        source.sha256, source.size, source.mime = file_fingerprint(file)
+        mime = check_upload(file)
+        source.sha256, source.size, _claimed = file_fingerprint(file)
+        source.mime = mime
     duplicate = source_find_duplicate(url=source.url, sha256=source.sha256)
     if duplicate:
         raise DuplicateSourceError(*duplicate)

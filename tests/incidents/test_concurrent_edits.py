@@ -26,13 +26,21 @@ def test_exactly_one_concurrent_edit_wins_each_round_and_none_is_lost():
         barrier = threading.Barrier(WRITERS)
         outcomes: list[str] = []
 
-        def edit(editor, writer, seen=seen, barrier=barrier, outcomes=outcomes,
-                 round_number=round_number):
+        def edit(
+            editor,
+            writer,
+            seen=seen,
+            barrier=barrier,
+            outcomes=outcomes,
+            round_number=round_number,
+        ):
             title = f"round {round_number} writer {writer}"
             try:
                 barrier.wait(timeout=10)
                 services.incident_update(
-                    incident=incident, expected_version=seen, fields={"title": title},
+                    incident=incident,
+                    expected_version=seen,
+                    fields={"title": title},
                     by=editor,
                 )
                 outcomes.append(title)
@@ -42,7 +50,8 @@ def test_exactly_one_concurrent_edit_wins_each_round_and_none_is_lost():
                 connection.close()
 
         threads = [
-            threading.Thread(target=edit, args=(editor, n)) for n, editor in enumerate(editors)
+            threading.Thread(target=edit, args=(editor, n))
+            for n, editor in enumerate(editors)
         ]
         for thread in threads:
             thread.start()
@@ -57,7 +66,9 @@ def test_exactly_one_concurrent_edit_wins_each_round_and_none_is_lost():
 
     final = Incident.objects.get(pk=incident.pk)
     assert final.version == incident.version + ROUNDS
-    assert WriteConflict.objects.filter(incident=incident).count() == ROUNDS * (WRITERS - 1)
+    assert WriteConflict.objects.filter(incident=incident).count() == ROUNDS * (
+        WRITERS - 1
+    )
     titles_in_trail = [
         data["title"]
         for data in Events.objects.tracks(final)
