@@ -4,7 +4,8 @@ actor and place matching, "people's edits win", bulk writes and progress.
 A format module only turns one CSV record into a `MappedRow` (or raises `RowRejected`);
 `run_batch` does the rest, in one transaction:
 
-1. read the whole file (plain or gzip), check its header, count its records;
+1. read the file once as a stream (plain or gzip, in constant memory): its hash, encoding,
+   CSV syntax and header, and count its records; then read it again, chunk by chunk:
 2. for each chunk of rows: resolve actors and places (creating what is missing), build the
    incident's fields and parts, validate them with `services.validate_incident`, and
    decide: create, update (field by field, keeping researchers' edits), unchanged,
@@ -19,17 +20,21 @@ Progress goes to the ImportBatch through a second, autocommit connection.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import csv
 import gzip
 import hashlib
 import io
+import itertools
 import logging
+import tempfile
 import time
 import uuid
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -39,7 +44,7 @@ import pgtrigger
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from pghistory.models import Context as PghContext
 
@@ -179,18 +184,43 @@ def quiet_triggers(*models, operation: str = "insert"):
 # ---------------------------------------------------------------------------------------
 
 
+READ_BLOCK = 1 << 20  # bytes read (and decoded) at a time
+MAX_LINE = 8 << 20  # a physical line longer than this is not a CSV line
+MAX_PENDING = 1 << 20  # text kept of a record being read, to name a truncated column
+
+
 def read_bytes(source) -> bytes:
     """The file's bytes from a path, an uploaded file or a file object."""
+    with open_source(source) as handle:
+        return handle.read()
+
+
+@contextlib.contextmanager
+def open_source(source):
+    """A seekable binary file for a path, an uploaded or stored file or a file object
+    (a non-seekable one is spooled to a temporary file first)."""
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
         with open(source, "rb") as handle:
-            return handle.read()
+            yield handle
+        return
     if hasattr(source, "open") and not hasattr(source, "read"):
         source = source.open("rb")
-    if hasattr(source, "seek"):
+    seekable = getattr(source, "seekable", None)
+    can_seek = hasattr(source, "seek") if seekable is None else bool(seekable())
+    if can_seek:
         source.seek(0)
-    if hasattr(source, "chunks"):
-        return b"".join(source.chunks())
-    return source.read()
+        yield source
+        return
+    with tempfile.TemporaryFile() as spool:
+        chunks = (
+            source.chunks()
+            if hasattr(source, "chunks")
+            else iter(lambda: source.read(READ_BLOCK), b"")
+        )
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+        yield spool
 
 
 def decompress(data: bytes) -> bytes:
@@ -205,65 +235,256 @@ def decompress(data: bytes) -> bytes:
     return data
 
 
-def parse_csv(data: bytes) -> tuple[list[str], list[Record]]:
-    """The header and every record with the physical line it starts on.
+class _HashingReader:
+    """Reads a binary file, hashing every byte read through it."""
 
-    A real CSV parser: quoted fields may contain line breaks.
+    def __init__(self, handle, hasher):
+        self.handle = handle
+        self.hasher = hasher
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        if self.hasher is not None:
+            self.hasher.update(data)
+        return data
+
+
+class CsvFile:
+    """A CSV file (plain or gzip) read as a stream, in constant memory whatever its size.
+
+    `scan(importer)` reads it once: the byte hash, the encoding (UTF-8, with the line of
+    the first bad byte), the CSV syntax (a record cut off mid-quote names its line and
+    column), the header (checked by the importer) and the number of data records.
+    Iterating gives the data records again, from the start of the file, each with the
+    physical line it starts on (quoted fields may contain line breaks).
     """
-    data = decompress(data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"Line {line}: the file is not UTF-8 (byte 0x{data[error.start]:02x} at "
-            "offset {error.start}); save it as UTF-8 CSV and try again."
-        ) from error
-    if not text.strip():
-        raise ImportFileError("The file is empty: expected a header row and records.")
-    if "\x00" in text:
-        raise ImportFileError("The file contains NUL bytes: it is not a CSV text file.")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-        records: list[Record] = []
-        start = reader.line_num + 1
-        for values in reader:
-            line = start
-            start = reader.line_num + 1
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > len(header):
-                extra = values[len(header) :]
-                if any(v.strip() for v in extra):
-                    records.append(
-                        Record(
-                            line,
-                            {
-                                "__error__": f"{len(values)} fields, header has "
-                                f"{len(header)}"
-                            },
-                        )
-                    )
-                    continue
-            row = {
-                name: (values[i] if i < len(values) else None)
-                for i, name in enumerate(header)
-            }
-            if len(values) < len(header):
-                row["__error__"] = (
-                    f"{len(values)} fields, the header has {len(header)} "
-                    f"(missing from '{header[len(values)]}' on): is the file truncated?"
+
+    def __init__(self, source):
+        self.source = source
+        self.header: list[str] = []
+        self.sha256 = ""
+        self.count = 0
+        self._importer = None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Record]:
+        records = self._records(hasher=None)
+        if self._importer is not None:
+            return iter(self._importer.data_records(records))
+        return records
+
+    def scan(self, importer=None, *, format: str = "") -> CsvFile:
+        hasher = hashlib.sha256()
+        records = self._records(hasher=hasher, importer=importer, format=format)
+        if importer is not None:
+            records = importer.data_records(records)
+        self.count = sum(1 for _ in records)
+        self.sha256 = hasher.hexdigest()
+        self._importer = importer
+        return self
+
+    # reading ---------------------------------------------------------------------------
+
+    def _lines(self, handle, hasher, state: dict[str, Any]) -> Iterator[str]:
+        """The file's text, one physical line at a time (line ends kept: "\\n", "\\r\\n"
+        or "\\r", as open(newline="") reads them)."""
+        handle.seek(0)
+        magic = handle.read(2)
+        handle.seek(0)
+        raw = _HashingReader(handle, hasher)
+        binary = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        carry, newlines, offset, first = "", 0, 0, True
+        while True:
+            try:
+                block = binary.read(READ_BLOCK)
+            except (OSError, EOFError, zlib.error) as error:
+                raise ImportFileError(
+                    f"The file looks gzip-compressed but cannot be decompressed "
+                    f"({error}): is it truncated?"
+                ) from error
+            final = not block
+            try:
+                text = decoder.decode(block, final=final)
+            except UnicodeDecodeError as error:
+                bad = max(error.start, 0)
+                line = newlines + block[:bad].count(b"\n") + 1
+                byte = (
+                    error.object[error.start] if error.start < len(error.object) else 0
                 )
-            records.append(Record(line, row))
-    except csv.Error as error:
-        raise ImportFileError(
-            f"Line {reader.line_num}: the CSV cannot be read ({error}); "
-            "is the file truncated or not a CSV file?"
-        ) from error
-    return header, records
+                raise ImportFileError(
+                    f"Line {line}: the file is not UTF-8 (byte 0x{byte:02x} at offset "
+                    f"{offset + bad}); expected UTF-8 text: save it as UTF-8 CSV and try "
+                    "again."
+                ) from error
+            offset += len(block)
+            if first and text:
+                text = text.removeprefix("\ufeff")
+                first = False
+            if "\x00" in text:
+                line = newlines + text[: text.index("\x00")].count("\n") + 1
+                raise ImportFileError(
+                    f"Line {line}: the file contains NUL bytes: it is not a CSV text "
+                    "file (expected UTF-8 comma-separated text)."
+                )
+            if not state["content"] and text.strip():
+                state["content"] = True
+            newlines += text.count("\n")
+            lines = io.StringIO(carry + text, newline="").readlines()
+            carry = ""
+            if not final and lines and not lines[-1].endswith("\n"):
+                # The last line's end (or the "\n" of a "\r\n") is still to come.
+                carry = lines.pop()
+                if len(carry) > MAX_LINE:
+                    raise ImportFileError(
+                        f"Line {newlines + 1} is longer than {MAX_LINE >> 20} MB: this is "
+                        "not a CSV file the importers can read (expected one record per "
+                        "line)."
+                    )
+            yield from lines
+            if final:
+                return
+
+    def _records(
+        self, *, hasher=None, importer=None, format: str = ""
+    ) -> Iterator[Record]:
+        state = {"content": False}
+        pending: list[str] = []
+        pending_size = 0
+
+        def watched(lines: Iterator[str]) -> Iterator[str]:
+            nonlocal pending_size
+            for line in lines:
+                if pending_size < MAX_PENDING:
+                    pending.append(line)
+                    pending_size += len(line)
+                yield line
+
+        with open_source(self.source) as handle:
+            reader = csv.reader(
+                watched(self._lines(handle, hasher, state)), strict=True
+            )
+            start = 1
+            try:
+                header = next(reader, None)
+                blank = header is None or not any(h.strip() for h in header)
+                if blank and (header is None or not self._any_content(reader, state)):
+                    raise ImportFileError(
+                        "The file is empty: expected a header row and records."
+                    )
+                self.header = header
+                if importer is not None:
+                    check_header_of(importer, header, format)
+                pending.clear()
+                pending_size = 0
+                start = reader.line_num + 1
+                for values in reader:
+                    line = start
+                    start = reader.line_num + 1
+                    pending.clear()
+                    pending_size = 0
+                    record = _record(header, values, line)
+                    if record is not None:
+                        yield record
+            except csv.Error as error:
+                raise ImportFileError(
+                    _csv_error_message(error, reader, start, header, "".join(pending))
+                ) from error
+            if hasher is not None:  # the rest of a gzip file's bytes, if any
+                for rest in iter(lambda: handle.read(READ_BLOCK), b""):
+                    hasher.update(rest)
+
+    @staticmethod
+    def _any_content(reader, state) -> bool:
+        for _values in reader:
+            if state["content"]:
+                return True
+        return state["content"]
+
+
+def _record(header: list[str], values: list[str], line: int) -> Record | None:
+    if not any(v.strip() for v in values):
+        return None
+    if len(values) > len(header):
+        extra = values[len(header) :]
+        if any(v.strip() for v in extra):
+            return Record(
+                line,
+                {"__error__": f"{len(values)} fields, header has {len(header)}"},
+            )
+    row = {
+        name: (values[i] if i < len(values) else None) for i, name in enumerate(header)
+    }
+    if len(values) < len(header):
+        row["__error__"] = (
+            f"{len(values)} fields, the header has {len(header)} "
+            f"(missing from '{header[len(values)]}' on): is the file truncated?"
+        )
+    return Record(line, row)
+
+
+def _csv_error_message(error, reader, start: int, header, text: str) -> str:
+    """Where a CSV syntax error is: the record's first line and, when the file ends in
+    the middle of a quoted value, that value's column."""
+    column = ""
+    if text and header:
+        try:
+            partial = next(csv.reader(io.StringIO(text, newline="")), [])
+        except csv.Error:
+            partial = []
+        if partial and len(partial) <= len(header):
+            column = header[len(partial) - 1]
+    where = f"Line {start}, column '{column}'" if column else f"Line {start}"
+    if "unexpected end of data" in str(error):
+        return (
+            f"{where}: the file ends inside a quoted value (expected a closing quote and "
+            "the rest of the record): the file is truncated."
+        )
+    if "field larger than field limit" in str(error):
+        return (
+            f"{where}: a value runs on for more than {csv.field_size_limit()} characters "
+            "(a quote that is never closed?); expected comma-separated values with every "
+            "quote closed."
+        )
+    return (
+        f"{where} (read up to line {reader.line_num}): the CSV cannot be read ({error}); "
+        "expected comma-separated values with every quote closed: is the file truncated "
+        "or not a CSV file?"
+    )
+
+
+def check_header_of(importer, header: list[str], format: str = "") -> None:
+    """The importer's header check; a refused header says which format it looks like."""
+    try:
+        importer.check_header(header)
+    except ImportFileError as error:
+        hint = _format_hint(header, format or importer.format)
+        if hint:
+            raise ImportFileError(f"{error} {hint}") from error
+        raise
+
+
+def _format_hint(header: list[str], chosen: str) -> str:
+    from incidents.importers import FORMATS, importer_for
+
+    for other in FORMATS:
+        if other == chosen:
+            continue
+        try:
+            importer_for(other).check_header(list(header))
+        except ImportFileError:
+            continue
+        return f"The header is that of a {importer_for(other).title} file: use --format {other}."
+    return ""
+
+
+def parse_csv(data: bytes) -> tuple[list[str], list[Record]]:
+    """The header and every record of in-memory CSV bytes (see CsvFile)."""
+    csv_file = CsvFile(io.BytesIO(data))
+    records = list(csv_file._records())
+    return csv_file.header, records
 
 
 # ---------------------------------------------------------------------------------------
@@ -286,7 +507,9 @@ class ProgressWriter:
         self._last_line_pct = -1
         self._tty = bool(out is not None and hasattr(out, "isatty") and out.isatty())
         settings_dict = copy.deepcopy(connection.settings_dict)
-        self._wrapper = DatabaseWrapper(settings_dict, alias="import_progress")
+        # A connection of its own under the same alias: a made-up alias breaks the
+        # connection_created handlers that look the alias up (django.contrib.postgres).
+        self._wrapper = DatabaseWrapper(settings_dict, alias=connection.alias)
         self.done = 0
 
     def update(self, done: int, *, force: bool = False) -> None:
@@ -924,16 +1147,23 @@ class _Rollback(Exception):
 
 def run_batch(batch: ImportBatch, source=None, *, out=None) -> ImportBatch:
     """Run a queued batch on `source` (path, upload or file object; default: the batch's
-    stored file). Never raises for bad input: the batch ends failed with the reason."""
+    stored file). Never raises for bad input: the batch ends failed with the reason.
+
+    The report, reasons and labels it stores are English, whatever language the calling
+    thread has active (a web request in Arabic, a test client's last request)."""
+    with translation.override("en"):
+        return _run_batch(batch, source, out=out)
+
+
+def _run_batch(batch: ImportBatch, source=None, *, out=None) -> ImportBatch:
     started = time.monotonic()
     progress: ProgressWriter | None = None
     try:
-        data = read_bytes(source if source is not None else batch.file)
         importer = _importer_for(batch.format)
-        sha256 = hashlib.sha256(data).hexdigest()
-        header, records = parse_csv(data)
-        importer.check_header(header)
-        records = importer.data_records(records)
+        # Read twice as a stream (checked and counted, then imported), never held whole.
+        records = CsvFile(source if source is not None else batch.file)
+        records.scan(importer, format=batch.format)
+        sha256 = records.sha256
         if not batch.release and not (
             batch.format == "civtrack" and not batch.instance
         ):
@@ -1002,6 +1232,9 @@ def run_batch(batch: ImportBatch, source=None, *, out=None) -> ImportBatch:
     except Exception as error:
         _fail(batch, f"{type(error).__name__}: {error}")
         raise
+    except KeyboardInterrupt:
+        _fail(batch, "interrupted (Ctrl-C): nothing was written")
+        raise
     finally:
         if progress is not None:
             progress.close()
@@ -1062,15 +1295,21 @@ class Engine:
 
     # main loop ------------------------------------------------------------------------
 
-    def run(self, records: list[Record]) -> None:
+    def run(self, records: Iterable[Record]) -> None:
         self._setup()
         if hasattr(self.importer, "run_own") and not self.batch.instance:
             self.importer.run_own(self, records)
             return
-        for start in range(0, len(records), CHUNK_SIZE):
-            chunk = records[start : start + CHUNK_SIZE]
+        done = 0
+        rows = iter(records)
+        while True:
+            chunk = list(itertools.islice(rows, CHUNK_SIZE))
+            if not chunk:
+                break
             self._run_chunk(chunk)
-            self.progress.update(start + len(chunk))
+            done += len(chunk)
+            del chunk  # the next chunk is read without this one still in memory
+            self.progress.update(done)
 
     def _run_chunk(self, chunk: list[Record]) -> None:
         values = []
@@ -1803,13 +2042,14 @@ class BaseImporter:
                 f"that a {self.title} file has: is this the right --format?"
             )
 
-    def data_records(self, records: list[Record]) -> list[Record]:
+    def data_records(self, records: Iterable[Record]) -> Iterable[Record]:
+        """The records that are data (a lazy filter: files are read as streams)."""
         return records
 
     def needs_release(self, batch: ImportBatch) -> bool:
         return True
 
-    def release_from_file(self, records: list[Record]) -> tuple[str, date | None]:
+    def release_from_file(self, records: Iterable[Record]) -> tuple[str, date | None]:
         return "", None
 
     def external_id(self, row: dict[str, str]) -> str:

@@ -167,6 +167,163 @@ def export_row(incident: Incident) -> dict[str, str]:
     return row
 
 
+# ---------------------------------------------------------------------------------------
+# The same rows in batches (the API's streamed export): a fixed number of queries per
+# batch and no model instances. `export_row()` above stays the reference; tests compare
+# the two byte for byte.
+# ---------------------------------------------------------------------------------------
+
+# Where each column before the casualty rows comes from: an incident column (for
+# `values_list`) or one of the batch's part lookups (perpetrators, weapons, targets).
+_PART_COLUMNS = ("perpetrators", "perpetrator_alternatives", "weapons", "targets")
+_SOURCE = {
+    "location": "public_location__slug",
+    "governorate": "governorate__slug",
+    "latitude": "public_latitude",
+    "longitude": "public_longitude",
+    "geo_precision": "public_geo_precision",
+    "incident_type": "incident_type__code",
+}
+HEAD_COLUMNS = [c for c in CSV_COLUMNS if c not in ROW_COLUMNS]
+# The incident columns a batch reads, `id` first (values_list order): HEAD_COLUMNS
+# without the part columns, which sit together at _PART_AT.
+EXPORT_FIELDS = (
+    "id",
+    *(_SOURCE.get(c, c) for c in HEAD_COLUMNS if c not in _PART_COLUMNS),
+)
+_PART_AT = HEAD_COLUMNS.index(_PART_COLUMNS[0])
+if HEAD_COLUMNS[_PART_AT : _PART_AT + len(_PART_COLUMNS)] != list(_PART_COLUMNS):
+    raise RuntimeError("CSV_COLUMNS: the part columns must stay together")
+_KEY_INDEX = {key: index for index, key in enumerate(CASUALTY_KEYS)}
+_EMPTY_TAIL = "," * len(ROW_COLUMNS)  # a row without casualty rows
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _text_or_empty(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _iso(value: Any) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _converter(name: str):
+    """What `_text()` does to a value of incident column `name`, specialised by its
+    type (None: the value is a non-null string, written as it is)."""
+    if "__" in name:
+        return _text_or_empty  # a related row's code or slug, or nothing
+    model_field = Incident._meta.get_field(name)
+    internal = model_field.get_internal_type()
+    if internal == "BooleanField":
+        return _bool_text
+    if internal in ("DateField", "DateTimeField"):
+        return _iso
+    if internal in ("CharField", "TextField") and not model_field.null:
+        return None
+    return _text_or_empty  # numbers (str() like _text), nullable text
+
+
+_CONVERTERS = tuple(_converter(name) for name in EXPORT_FIELDS[1:])
+
+
+def _part_sql(table: str, vocabulary: str, column: str) -> str:
+    return (
+        f"SELECT p.incident_id, string_agg(v.code, ';' ORDER BY p.id) "
+        f"FROM {table} p JOIN {vocabulary} v ON v.id = p.{column} "
+        "WHERE p.incident_id = ANY(%s) GROUP BY p.incident_id"
+    )
+
+
+def _batch_parts(ids: list[int]) -> tuple[dict, dict, dict, dict]:
+    """Perpetrators (slugs, alternatives), weapons, targets and casualty tails of the
+    incidents `ids`: four queries, whatever the number of ids."""
+    from django.db import connection
+
+    from incidents.models import (
+        CasualtyCount,
+        IncidentTarget,
+        IncidentWeapon,
+        TargetType,
+        WeaponType,
+    )
+
+    attr, actor = Attribution._meta.db_table, Actor._meta.db_table
+    with connection.cursor() as cursor:
+        # export_row's order: (alternative or 0, pk).
+        cursor.execute(
+            "SELECT a.incident_id, "
+            "string_agg(ac.slug, ';' ORDER BY COALESCE(a.alternative, 0), a.id), "
+            "string_agg(COALESCE(a.alternative::text, ''), ';' "
+            "ORDER BY COALESCE(a.alternative, 0), a.id) "
+            f"FROM {attr} a JOIN {actor} ac ON ac.id = a.actor_id "
+            "WHERE a.incident_id = ANY(%s) AND a.role = %s GROUP BY a.incident_id",
+            [ids, Attribution.Role.PERPETRATOR.value],
+        )
+        perpetrators = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        cursor.execute(
+            _part_sql(
+                IncidentWeapon._meta.db_table, WeaponType._meta.db_table, "weapon_id"
+            ),
+            [ids],
+        )
+        weapons = dict(cursor.fetchall())
+        cursor.execute(
+            _part_sql(
+                IncidentTarget._meta.db_table,
+                TargetType._meta.db_table,
+                "target_type_id",
+            ),
+            [ids],
+        )
+        targets = dict(cursor.fetchall())
+        cursor.execute(
+            'SELECT incident_id, "group", outcome, min, max, best '
+            f"FROM {CasualtyCount._meta.db_table} WHERE incident_id = ANY(%s)",
+            [ids],
+        )
+        cells: dict[int, list[str]] = {}
+        for incident_id, group, outcome, low, high, best in cursor.fetchall():
+            index = _KEY_INDEX.get((group, outcome))
+            if index is None:
+                continue  # not a column of the format (export_row leaves it out too)
+            row = cells.get(incident_id)
+            if row is None:
+                row = cells[incident_id] = [""] * len(ROW_COLUMNS)
+            row[3 * index] = str(low)
+            row[3 * index + 1] = str(high)
+            row[3 * index + 2] = "" if best is None else str(best)
+    tails = {pk: "," + ",".join(row) for pk, row in cells.items()}
+    return perpetrators, weapons, targets, tails
+
+
+def export_lines(rows: list[tuple], writer) -> str:
+    """The CSV text (lines ending in CRLF, as `writer`, a csv.writer over an echo
+    file, writes them) of the incidents `rows`, tuples of `EXPORT_FIELDS` in the order
+    wanted: the same bytes as `export_row()` gives for each, with four more queries."""
+    if not rows:
+        return ""
+    perpetrators, weapons, targets, tails = _batch_parts([row[0] for row in rows])
+    converters = _CONVERTERS
+    at = _PART_AT
+    no_perpetrators = ("", "")
+    out = []
+    for row in rows:
+        pk = row[0]
+        cells = [
+            value if convert is None else convert(value)
+            # strict=False: a row may end with the ordering's field, not a column.
+            for convert, value in zip(converters, row[1:], strict=False)
+        ]
+        slugs, alternatives = perpetrators.get(pk, no_perpetrators)
+        cells[at:at] = (slugs, alternatives, weapons.get(pk, ""), targets.get(pk, ""))
+        line = writer.writerow(cells)
+        out.append(line[:-2] + tails.get(pk, _EMPTY_TAIL) + line[-2:])
+    return "".join(out)
+
+
 def _bool(value: str, column: str) -> bool:
     text = (value or "").strip().lower()
     if text in ("true", "1", "yes", "t"):

@@ -191,9 +191,9 @@ class InsecurityInsightImporter(BaseImporter):
 
     def data_records(self, records):
         # Line 2 is an HXL hashtag row (#date, #country +name, …).
-        return [
+        return (
             r for r in records if not (r.row.get("Date") or "").strip().startswith("#")
-        ]
+        )
 
     def check_header(self, header):
         if "Location" in header and SITE not in header:

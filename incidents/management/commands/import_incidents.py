@@ -91,7 +91,22 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from error
         started = time.monotonic()
-        run_batch(batch, path, out=sys.stderr if options["verbosity"] > 0 else None)
+        try:
+            run_batch(batch, path, out=sys.stderr if options["verbosity"] > 0 else None)
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"Import #{batch.pk} interrupted: nothing was written (the batch is "
+                "marked failed)."
+            ) from None
+        except Exception as error:
+            # The batch is marked failed with the reason; the command says so in one
+            # line rather than a traceback (--traceback shows it).
+            if options.get("traceback"):
+                raise
+            raise CommandError(
+                f"Import #{batch.pk} failed: {batch.failure_reason or error}. Nothing "
+                "was written. (Run with --traceback for the details.)"
+            ) from error
         elapsed = time.monotonic() - started
         if options["verbosity"] > 0:
             print_report(batch, self.stdout, limit=options["report_limit"])
