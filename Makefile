@@ -14,7 +14,7 @@ DEV := DJANGO_DEBUG=1 $(WITH_DB)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-fast install venv browser-deps migrate demo lint format \
-        lock stop-db db-url check clean backup restore
+        lock stop-db db-url check clean backup restore load
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "CivTrack needs Python 3.11 ($(PYTHON))"; exit 1; }
@@ -113,3 +113,10 @@ clean: stop-db
 # Datasette, writes docs/benchmarks.md. Options: BENCH_ARGS="--incidents 100000 --only list".
 bench: install
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# A bounded load test (issue 7): gunicorn on 127.0.0.1 against the development database
+# (demo data loaded if empty), concurrent readers, writers with If-Match and one import
+# through the API for 60 s; checks that no accepted write was lost, writes docs/load.md.
+# Options: LOAD_ARGS="--seconds 30 --workers 2".
+load: install
+	$(PY) scripts/load.py $(LOAD_ARGS)
