@@ -158,6 +158,9 @@ class Result:
     datasette: list[float] = field(default_factory=list)
     note: str = ""
     datasette_note: str = ""
+    # The very first request's time (the cold one: no cached aggregate yet), apart from
+    # the samples, which follow two warm-up requests.
+    first_ms: float | None = None
     rows_per_s: float | None = None
     floor_rows_per_s: float | None = None
     datasette_rows_per_s: float | None = None
@@ -200,10 +203,14 @@ def timed_loop(call, repeat: int, budget: float) -> list[float]:
     return samples
 
 
+FIRST_REQUEST_MS: dict[tuple[int, str], float] = {}
+
+
 def measure_http(
     port: int, path: str, repeat: int, budget: float
 ) -> tuple[list[float], str]:
-    status, body, _t = fetch(port, path)  # warm-up (and availability)
+    status, body, first = fetch(port, path)  # warm-up (and availability)
+    FIRST_REQUEST_MS[(port, path)] = first * 1000
     if status == 404:
         return [], "not available (404)"
     if status != 200:
@@ -756,8 +763,8 @@ def ms(value: float | None) -> str:
 
 def table(results: list[Result]) -> list[str]:
     lines = [
-        "| operation | target | CivTrack p50 ms | p95 ms | floor p50 ms | ratio | Datasette p50 ms | met? | notes |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| operation | target | CivTrack p50 ms | p95 ms | first request ms | floor p50 ms | ratio | Datasette p50 ms | met? | notes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         if r.rows_per_s is not None or r.name.startswith(("CSV", "GeoJSON")):
@@ -772,14 +779,14 @@ def table(results: list[Result]) -> list[str]:
             if r.datasette_rss_mb:
                 rss += f"; Datasette peak RSS {r.datasette_rss_mb:,.0f} MB"
             lines.append(
-                f"| {r.name} | {r.target} | {c} | | {f} | | {d} | {r.verdict()} | {'; '.join(x for x in (rss, r.note) if x)} |"
+                f"| {r.name} | {r.target} | {c} | | | {f} | | {d} | {r.verdict()} | {'; '.join(x for x in (rss, r.note) if x)} |"
             )
             continue
         p50, p95, floor = r.p(r.http, 0.5), r.p(r.http, 0.95), r.p(r.floor, 0.5)
         ratio = f"{p50 / floor:.1f}×" if p50 and floor else "–"
         dset = ms(r.p(r.datasette, 0.5)) if r.datasette else (r.datasette_note or "–")
         lines.append(
-            f"| {r.name} | {r.target} | {ms(p50)} | {ms(p95)} | {ms(floor)} | {ratio} | {dset} | {r.verdict()} | {r.note} |"
+            f"| {r.name} | {r.target} | {ms(p50)} | {ms(p95)} | {ms(r.first_ms)} | {ms(floor)} | {ratio} | {dset} | {r.verdict()} | {r.note} |"
         )
     return lines
 
@@ -936,6 +943,7 @@ def main() -> int:
                         r.note = note
                 else:
                     r.http, r.note = measure_http(port, path, args.repeat, args.budget)
+                    r.first_ms = FIRST_REQUEST_MS.get((port, path))
             except Exception as error:  # one broken endpoint must not stop the run
                 r.note = f"failed: {type(error).__name__}: {error}"[:200]
             floor()
@@ -1077,6 +1085,10 @@ def run_import() -> Result:
             "--format",
             "ucdp-ged",
             "--publish",
+            "--release",
+            "652.1601.1911",
+            "--release-date",
+            "2019-12-01",
             "--skip-checks",
             str(UCDP_FILE),
         ],
@@ -1134,6 +1146,9 @@ database size {data["db_size"]}. Synthetic data from `manage.py generate_synthet
 ## Results
 
 p50/p95 over up to 30 requests (or 20 s) per operation after two warm-up requests.
+"first request" is the first of those warm-up requests: for the public's aggregates
+(facet counts, statistics, map clusters, list counts) the cold computation, before
+`incidents/public_cache.py` holds the answer for the data's current fingerprint.
 "floor" is the same result fetched by hand-written SQL through psycopg2 on the same
 database (page + parts + exact count, facet counts, aggregates…); "ratio" is CivTrack's
 p50 over the floor's p50. "not available" means the endpoint answered 404 when the

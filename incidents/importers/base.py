@@ -49,6 +49,7 @@ from django.utils.text import slugify
 from pghistory.models import Context as PghContext
 
 from incidents import services
+from incidents.copyload import copy_create
 from incidents.models import (
     Actor,
     ActorName,
@@ -1818,7 +1819,7 @@ class Engine:
             ExternalRef,
         )
         with quiet_triggers(*bulk_models):
-            Incident.objects.bulk_create(incidents, batch_size=500)
+            copy_create(Incident, incidents)
             casualties, attributions, weapons, targets, citations, refs = (
                 [],
                 [],
@@ -1874,7 +1875,7 @@ class Engine:
                 (Citation, citations),
                 (ExternalRef, refs),
             ):
-                model.objects.bulk_create(objects, batch_size=1000)
+                copy_create(model, objects)
         write_events(Incident, [i.pk for i in incidents], context_id, "insert")
         for model, objects in (
             (CasualtyCount, casualties),

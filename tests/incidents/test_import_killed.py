@@ -39,6 +39,9 @@ def manage_py(*args: str, stdout, stderr) -> subprocess.Popen:
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "civtrack.settings_test",
         "PYTHONUNBUFFERED": "1",
+        # libpq names the process's connections, so the test can wait for exactly
+        # these to be gone (other tests may leave their own connections open).
+        "PGAPPNAME": APP_NAME,
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", *args],
@@ -61,13 +64,17 @@ def wait_for(condition, *, timeout: float, process: subprocess.Popen | None = No
     pytest.fail("timed out")
 
 
+APP_NAME = "civtrack-test-killed-import"
+
+
 def other_backends() -> int:
-    """Server processes still connected to this database (the killed one's, until
+    """Server processes still serving the killed command's connections (until
     PostgreSQL notices its client is gone and rolls its transaction back)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            "AND application_name = %s",
+            [APP_NAME],
         )
         return cursor.fetchone()[0]
 
