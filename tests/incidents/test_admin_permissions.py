@@ -792,3 +792,25 @@ def test_a_researcher_cannot_publish_even_another_researchers_incident(client, v
         else f"Publish is not possible for this {incident.get_status_display()} "
         "incident."
     ]
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:otp_totp_totpdevice_changelist",
+        "admin:otp_totp_totpdevice_add",
+        "admin:otp_static_staticdevice_changelist",
+        "admin:django_tasks_database_dbtaskresult_changelist",
+        "admin:auth_user_changelist",
+        "admin:knox_authtoken_changelist",
+    ],
+)
+def test_an_admin_who_is_not_a_superuser_manages_devices_users_and_tasks(
+    client, url_name
+):
+    """The `admin` group's own permissions (migrations 0005 and 0009), without the
+    superuser flag: resetting a colleague's lost authenticator must not need one."""
+    user = UserFactory(role="admin")
+    assert not user.is_superuser
+    client.force_login(user)
+    assert client.get(reverse(url_name)).status_code == HTTPStatus.OK
