@@ -18,10 +18,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from knox.views import LogoutView as KnoxLogoutView
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from api.authentication import TokenAuthentication
 from api.exceptions import api_exception_handler
+from api.throttling import AnonRateThrottle, UserRateThrottle
 from incidents import services
 
 logger = logging.getLogger("civtrack.api")

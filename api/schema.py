@@ -11,6 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
+
+
+class CivTrackSessionScheme(SessionScheme):
+    """Documents api.authentication.SessionAuthentication (DRF's session
+    authentication with the two-factor check) as the session cookie it is."""
+
+    target_class = "api.authentication.SessionAuthentication"
+
+
 VALIDATION_ERROR = {
     "type": "object",
     "description": "Field-keyed errors: each bad parameter or field with what is "

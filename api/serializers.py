@@ -25,7 +25,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.filters import LIST_FIELDS, TOTALS
-from incidents import selectors
+from incidents import public_files, selectors
 from incidents.models import (
     Attribution,
     CasualtyCount,
@@ -268,9 +268,14 @@ def build_incident_items(
 
 
 def _source(source, ctx: IncidentContext) -> dict[str, Any]:
+    # The stored file is never served (it keeps its metadata, EXIF GPS included): only
+    # the public copy, re-encoded without metadata, when the public may fetch it
+    # (incidents/public_files.py). Staff see `file_public` to tell why it is null.
     file_url = None
-    if source.file and (source.file_public or ctx.staff):
-        file_url = ctx.request.build_absolute_uri(source.file.url)
+    if public_files.public_file_available(source):
+        file_url = ctx.request.build_absolute_uri(
+            reverse("api:source-file", kwargs={"pk": source.pk})
+        )
     data = {
         "id": source.pk,
         "api_url": ctx.request.build_absolute_uri(
@@ -564,7 +569,10 @@ class SourceSerializer(serializers.Serializer):
     size = serializers.IntegerField(allow_null=True)
     mime = serializers.CharField(allow_null=True)
     file_url = serializers.URLField(
-        allow_null=True, help_text="Only when the file is public."
+        allow_null=True,
+        help_text="The published file, re-encoded without metadata (EXIF GPS "
+        "included): only for an image (JPEG, PNG, WebP, GIF) a reviewer published. "
+        "Other files are not served; their hash, size and type are public.",
     )
     reliability = serializers.CharField()
     graphic = serializers.BooleanField()

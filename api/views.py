@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -32,7 +32,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from api import exports
@@ -54,8 +53,9 @@ from api.pagination import (
     single,
 )
 from api.renderers import ApiContentNegotiation, ORJSONRenderer
+from api.throttling import AnonRateThrottle, UserRateThrottle
 from api.views_write import IncidentWriteMixin, SourceWriteMixin
-from incidents import public_cache, selectors
+from incidents import public_cache, public_files, selectors
 from incidents.models import (
     Actor,
     ActorName,
@@ -1260,7 +1260,8 @@ SOURCE_KEYSET = Keyset("-id", "id", True, "int")
 )
 class SourceViewSet(SourceWriteMixin, ApiViewMixin, viewsets.GenericViewSet):
     """Public sources only: a confidential source answers 404, exactly like an unknown
-    id (DOMAIN.md). SourceWriteMixin (api/views_write.py) adds POST."""
+    id (DOMAIN.md). SourceWriteMixin (api/views_write.py) adds POST. `file/` serves a
+    published image re-encoded without metadata (incidents/public_files.py)."""
 
     serializer_class = s.SourceSerializer
     lookup_value_regex = "[0-9]+"
@@ -1316,6 +1317,58 @@ class SourceViewSet(SourceWriteMixin, ApiViewMixin, viewsets.GenericViewSet):
         if source is None:
             raise NotFound(f"No source {pk}.")
         return Response(self._item(source))
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file answers an image whatever the caller accepts (an <img> asks for
+        # image/*); its errors are JSON.
+        return super().perform_content_negotiation(
+            request, force=force or self.action == "public_file"
+        )
+
+    @extend_schema(
+        summary="A source's published file",
+        description="The file of a public source that a reviewer published "
+        "(`file_public`), re-encoded from its pixels alone: no EXIF (GPS included), "
+        "XMP, ICC profile or comments. Images only: JPEG, PNG and WebP in their own "
+        "format, GIF as PNG (first frame). Any other file (PDF included), an "
+        "unpublished file and a confidential source answer 404. `file_url` in a "
+        "source points here when the file is served. Always the same for staff and "
+        "the public.",
+        parameters=[],
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            404: s.ErrorSerializer,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="file", url_name="file")
+    def public_file(self, request, pk=None, *args, **kwargs):
+        self.check_params(frozenset())
+        # The redaction layer decides (never confidential, only `file_public`), for
+        # staff too: this is the public copy, and the same answer for everyone.
+        source = selectors.public_source_file(pk)
+        if source is None:
+            raise NotFound(f"No published file for source {pk}.")
+        if not public_files.servable(source):
+            raise NotFound(
+                f"Source {pk}'s file ({source.mime}) is not served: only images "
+                "(JPEG, PNG, WebP, GIF) are published, re-encoded without metadata. "
+                "Its hash, size and type are public."
+            )
+        try:
+            body, content_type = public_files.reencode(source)
+        except public_files.NotPublishable as error:
+            raise NotFound(f"Source {pk}'s file is not served: {error}") from None
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Length"] = str(len(body))
+        response["Content-Disposition"] = (
+            f'inline; filename="{public_files.public_filename(source)}"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        # Opened on its own, the file gets no script, no plugin, no same-origin rights.
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
 
 # ---------------------------------------------------------------------------------------

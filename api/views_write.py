@@ -43,12 +43,12 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from api import write_serializers as ws
 from api.exceptions import api_exception_handler
 from api.permissions import CanEditIncident, IsReviewer, IsStaffMember
 from api.serializers import ErrorSerializer, IncidentDetailSerializer
+from api.throttling import AnonRateThrottle, UserRateThrottle
 from incidents import services
 from incidents.importers.base import ImportFileError, batch_create
 from incidents.models import ImportBatch, Incident
@@ -165,9 +165,7 @@ def _refuse_oversized_body(request) -> None:
 
 def _check_source_flags(user, data: dict[str, Any]) -> None:
     if data.get("file_public") and not services.is_reviewer(user):
-        raise exceptions.PermissionDenied(
-            "Only reviewers and admins make a source's file public."
-        )
+        raise exceptions.PermissionDenied(services.FILE_PUBLIC_REFUSED)
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import math
 
@@ -26,16 +27,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
+from rest_framework.settings import api_settings
 
 logger = logging.getLogger("civtrack.security")
 
 
 def client_ip(request) -> str | None:
+    """The address a request is counted against, by the sign-in lockout and by the API
+    throttles (api/throttling.py): one rule for both.
+
+    REST_FRAMEWORK["NUM_PROXIES"] (DJANGO_NUM_PROXIES, default 0) says how many trusted
+    proxies append to X-Forwarded-For. With 0 the header, which any client can forge, is
+    ignored and the client is REMOTE_ADDR. With N it is the N-th address from the right
+    of the header (the one the outermost trusted proxy wrote), as DRF reads it; an
+    address that does not parse falls back to REMOTE_ADDR."""
     if request is None:
         return None
-    # Behind a proxy, REMOTE_ADDR is the proxy's address; the proxy should set it right
-    # (e.g. gunicorn --forwarded-allow-ips) rather than trusting a client header here.
-    return request.META.get("REMOTE_ADDR") or None
+    meta = getattr(request, "META", None) or {}
+    remote_addr = meta.get("REMOTE_ADDR") or None
+    num_proxies = api_settings.NUM_PROXIES or 0
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if num_proxies <= 0 or not forwarded:
+        return remote_addr
+    addresses = [part.strip() for part in forwarded.split(",")]
+    candidate = addresses[-min(num_proxies, len(addresses))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_addr
 
 
 def lockout_remaining(username: str | None, ip: str | None) -> int | None:

@@ -171,7 +171,8 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = ["civtrack.accounts.ThrottledModelBackend"]
 CIVTRACK_LOGIN_MAX_FAILURES = env_int("CIVTRACK_LOGIN_MAX_FAILURES", 5)
 CIVTRACK_LOGIN_LOCKOUT_MINUTES = env_int("CIVTRACK_LOGIN_LOCKOUT_MINUTES", 15)
-# Two-factor authentication (TOTP, django-otp) mandatory for the admin.
+# Two-factor authentication (TOTP, django-otp) mandatory for the admin and for API
+# sessions (api/authentication.py); API tokens are issued in the admin.
 CIVTRACK_REQUIRE_2FA = env_bool("CIVTRACK_REQUIRE_2FA", False)
 OTP_TOTP_ISSUER = "CivTrack"
 
@@ -241,12 +242,21 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For. 0 (the default): the
+# client is REMOTE_ADDR and the header, which any client can forge, is ignored. N: the
+# client is the N-th address from the right of X-Forwarded-For (each trusted proxy adds
+# one). Set as REST_FRAMEWORK["NUM_PROXIES"] below, which the API throttles and the
+# sign-in lockout both read, through civtrack.accounts.client_ip().
+_num_proxies = env_int("DJANGO_NUM_PROXIES", 0)
+if _num_proxies < 0:
+    raise ImproperlyConfigured("DJANGO_NUM_PROXIES must be 0 or more.")
 SILENCED_SYSTEM_CHECKS = env_list("DJANGO_SILENCED_SYSTEM_CHECKS", [])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",  # knox, 401 for non-ASCII tokens
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's, refusing sessions without a two-factor device when 2FA is mandatory
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly"
@@ -256,6 +266,9 @@ REST_FRAMEWORK = {
         "anon": env_str("CIVTRACK_ANON_THROTTLE", "120/min"),
         "user": env_str("CIVTRACK_USER_THROTTLE", "2000/min"),
     },
+    # Without it DRF keys anonymous throttling on the whole X-Forwarded-For header, so a
+    # client sending a new value each time is never throttled (DJANGO_NUM_PROXIES above).
+    "NUM_PROXIES": _num_proxies,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CivTrack API",

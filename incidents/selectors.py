@@ -206,8 +206,21 @@ def public_facilities() -> QuerySet[Facility]:
 
 def public_sources() -> QuerySet[Source]:
     """Sources the public may see: never a confidential one. The file itself is only
-    served when `file_public`; the hash, size and type are always shown."""
+    served when `file_public` (`public_source_file`); the hash, size and type are
+    always shown."""
     return Source.objects.filter(confidential=False).defer("created_by")
+
+
+def public_source_file(pk: int | str) -> Source | None:
+    """The source whose file the public may fetch (re-encoded, incidents/public_files.py):
+    a public source (never a confidential one) that a reviewer published the file of
+    (`file_public`). None otherwise, whatever the reason, so that the answer for a
+    confidential source is the answer for an unknown id."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return public_sources().filter(pk=pk, file_public=True).exclude(file="").first()
 
 
 # ---------------------------------------------------------------------------------------

@@ -1308,6 +1308,16 @@ def source_find_duplicate(
     return None
 
 
+FILE_PUBLIC_REFUSED = "Only reviewers and admins make a source's file public."
+
+
+def _check_file_public(by: AbstractBaseUser | None) -> None:
+    """Publishing a file is a reviewer's decision (DOMAIN.md: a file made public can
+    expose the people in it); imports (`by` None) never set it."""
+    if by is not None and not is_reviewer(by):
+        raise ValidationError({"file_public": FILE_PUBLIC_REFUSED})
+
+
 @transaction.atomic
 def source_create(
     *, by: AbstractBaseUser | None, file=None, reason: str = "source added", **data: Any
@@ -1317,6 +1327,8 @@ def source_create(
     A file that is too large or not an allowed type (sniffed from its content:
     incidents/uploads.py) raises ValidationError on `file`; its MIME type is the
     sniffed one, never the type the client claimed."""
+    if data.get("file_public"):
+        _check_file_public(by)
     source = Source(**data, created_by=by if getattr(by, "pk", None) else None)
     if file is not None:
         mime = check_upload(file)
@@ -1351,6 +1363,12 @@ def source_update(
                     "new source instead."
                 }
             )
+    # (The stored value: a ModelForm has already copied its input onto `source`.)
+    if (
+        data.get("file_public")
+        and not Source.objects.filter(pk=source.pk, file_public=True).exists()
+    ):
+        _check_file_public(by)
     for name, value in data.items():
         setattr(source, name, value)
     duplicate = source_find_duplicate(url=source.url, exclude_pk=source.pk)

@@ -788,9 +788,9 @@ def test_an_oversize_file_is_refused_in_the_admin(admin_client, settings):
 def test_uploaded_files_are_never_served_by_the_application(client, world):
     """Stored files (even a public one) are not served from /media/ by the app: the
     public sees their hash, size and type; nothing uploaded runs in a reader's
-    browser."""
+    browser (a public image is served re-encoded by its own view: test_security_fixes)."""
     source = services.source_create(
-        by=researcher(),
+        by=reviewer(),
         kind="photo",
         title="Photo",
         file=SimpleUploadedFile("p.png", PNG),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
+import io
 import json
 import re
 from collections import deque
@@ -34,8 +35,11 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from PIL import Image
 from rest_framework.throttling import AnonRateThrottle
 
 from incidents import services
@@ -122,6 +126,12 @@ CANARIES: dict[str, str] = {
     # Imports
     "batch_note": "Kx9BatchNote",
     "batch_file": "kx9-batch-file",
+    # Metadata in a published photo (EXIF, XMP, comment): the public copy is re-encoded
+    # without it (incidents/public_files.py)
+    "photo_artist": "Kx9PhotoArtist",
+    "photo_camera": "Kx9PhotoCamera",
+    "photo_xmp": "Kx9PhotoXmp",
+    "photo_comment": "Kx9PhotoComment",
 }
 
 # Exact points that are restricted: the sensitive facilities', their places' and the
@@ -175,6 +185,27 @@ class Planted:
 
     def fill(self, template: str, **extra: str) -> str:
         return template.format(**self.values, **extra)
+
+
+def _photo(colour: tuple[int, int, int]) -> SimpleUploadedFile:
+    """A JPEG carrying what a phone writes: the photographer, the camera, the GPS position
+    (a secret point), XMP and a comment."""
+    image = Image.new("RGB", (24, 16), colour)
+    exif = Image.Exif()
+    exif[0x013B] = CANARIES["photo_artist"]  # Artist
+    exif[0x010F] = CANARIES["photo_camera"]  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (34.0, 55.0, 2.1468)
+    gps[3], gps[4] = "E", (38.0, 28.0, 58.494)
+    out = io.BytesIO()
+    image.save(
+        out,
+        format="JPEG",
+        exif=exif.tobytes(),
+        xmp=f"<x:xmpmeta>{CANARIES['photo_xmp']}</x:xmpmeta>".encode(),
+        comment=CANARIES["photo_comment"].encode(),
+    )
+    return SimpleUploadedFile("IMG_0001.jpg", out.getvalue())
 
 
 def _place(slug: str, **fields) -> Location:
@@ -265,15 +296,35 @@ def planted(db) -> Planted:
         actor=ActorFactory.build(slug="test-militia", name="Test Militia", bloc="isis")
     )
 
-    # A source public at first, made confidential after publication.
+    # Source ids are compared with an unknown id's answer by swapping the echoed id
+    # (test_confidential_sources_answer_like_unknown_ids): keep them long enough that no
+    # other number in an answer contains them (a fresh test database starts at 1).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('incidents_source', 'id'), "
+            "GREATEST(nextval(pg_get_serial_sequence('incidents_source', 'id')), "
+            "4817000))"
+        )
+    # A source public at first, made confidential after publication, with a photo that
+    # was published: confidentiality wins over file_public.
     witness = services.source_create(
-        by=author,
+        by=checker,
         kind="witness_testimony",
         title=CANARIES["conf_title"],
         url=f"https://{CANARIES['conf_url']}.example.org/w",
         archive_url=f"https://archive.example.org/{CANARIES['conf_archive']}",
         publisher=CANARIES["conf_publisher"],
         author=CANARIES["conf_author"],
+        file=_photo((10, 10, 200)),
+        file_public=True,
+    )
+    # A public source whose photo a reviewer published: served re-encoded.
+    photo_source = services.source_create(
+        by=checker,
+        kind="photo",
+        title="Photo of the market",
+        file=_photo((200, 10, 10)),
+        file_public=True,
     )
     # Confidential from the start.
     testimony = services.source_create(
@@ -454,7 +505,10 @@ def planted(db) -> Planted:
             casualty_rows=[P.CasualtyRowData("civilians", "killed", 1, 3)],
             attributions=[P.AttributionData(militia, confidence="likely")],
             targets=[P.TargetData(market)],
-            citations=[P.CitationData(public_source, supports=["occurrence"])],
+            citations=[
+                P.CitationData(public_source, supports=["occurrence"]),
+                P.CitationData(photo_source, supports=["target"]),
+            ],
         ),
     )
     # Not public: a draft (sent back once, with an internal reason) and one in review.
@@ -512,6 +566,7 @@ def planted(db) -> Planted:
         "facility_ref": facility.ref,
         "clinic_ref": clinic.ref,
         "public_source": str(public_source.pk),
+        "photo_source": str(photo_source.pk),
         "district": district.slug,
         "town": town.slug,
         "governorate": homs.slug,
@@ -690,6 +745,9 @@ API_URLS = [
     "/api/v1/sources/",
     "/api/v1/sources/?page_size=1000",
     "/api/v1/sources/{public_source}/",
+    "/api/v1/sources/{public_source}/file/",  # no file: 404
+    "/api/v1/sources/{photo_source}/",
+    "/api/v1/sources/{photo_source}/file/",  # the photo, re-encoded without metadata
     "/api/v1/vocabularies/",
     "/api/v1/stats/summary/?group_by=year",
     *[f"/api/v1/stats/summary/?group_by={key}" for key in GROUP_KEYS],
@@ -1012,6 +1070,19 @@ def test_it_plants_every_canary_where_staff_can_see_it(planted):
         )
     ) == {True}
     assert Facility.objects.filter(sensitive=True).count() == 2
+    witness = Source.objects.get(pk=planted.confidential_ids[0])
+    photo = Source.objects.get(pk=planted.values["photo_source"])
+    assert witness.file_public
+    assert photo.file_public
+    for source in (witness, photo):
+        with source.file.open("rb") as stored:
+            content = stored.read().decode("latin-1")
+        assert leaks_in(content) == [
+            "photo_artist",
+            "photo_camera",
+            "photo_xmp",
+            "photo_comment",
+        ]
     assert Incident.objects.get(code=planted.secret_codes["draft_code"]).status == (
         "draft"
     )
@@ -1041,6 +1112,10 @@ def test_no_canary_reaches_any_public_output(planted, anonymous):
     assert len(ok) > 250
     for kind in ("text/html", "application/json", "text/csv", "geo+json", "atom"):
         assert any(kind in a.content_type for a in answers.values()), kind
+    # The published photo was fetched, re-encoded (its metadata canaries are checked
+    # above, in the raw bytes).
+    photo = answers[planted.fill("/api/v1/sources/{photo_source}/file/")]
+    assert (photo.status, photo.content_type) == (200, "image/jpeg")
 
 
 def test_searching_for_a_canary_finds_nothing_and_says_nothing(planted, anonymous):
@@ -1090,6 +1165,7 @@ def test_confidential_sources_answer_like_unknown_ids(planted, anonymous):
     unknown = "987654321"
     templates = [
         "/api/v1/sources/{id}/",
+        "/api/v1/sources/{id}/file/",
         "/api/v1/incidents/?source={id}",
         "/api/v1/incidents/?source={id}&format=csv",
         "/api/v1/stats/summary/?group_by=year&source={id}",
@@ -1154,6 +1230,7 @@ _DUMMY = {
     "facility_ref": "F-000001",
     "clinic_ref": "F-000002",
     "public_source": "1",
+    "photo_source": "2",
     "district": "palmyra-district",
     "town": "test-town",
     "governorate": "homs",

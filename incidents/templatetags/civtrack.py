@@ -15,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
+from incidents.public_files import public_file_available
+
 register = template.Library()
 
 
@@ -196,6 +198,15 @@ def filesize(value):
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return ""
+
+
+@register.filter
+def public_file_url(source) -> str:
+    """The URL of a source's published file (re-encoded without metadata,
+    incidents/public_files.py), or "" when the public may not fetch it."""
+    if source is None or not public_file_available(source):
+        return ""
+    return reverse("api:source-file", kwargs={"pk": source.pk})
 
 
 # ---------------------------------------------------------------------------------------

@@ -395,3 +395,31 @@ def test_the_history_shows_who_changed_what_and_why(client, django_assert_num_qu
     )
     assert entries[-1]["changes"][0] == "created"
     assert "New SNHR figures" in response.content.decode()
+
+
+def test_only_a_reviewer_makes_a_source_file_public(client):
+    """A file made public can expose the people in it: a reviewer's decision, in the
+    admin as in the API (services.source_create / source_update)."""
+    source = SourceFactory(title="Photo", file_public=False)
+    url = reverse("admin:incidents_source_change", args=[source.pk])
+    client.force_login(researcher())
+    data = form_data(client.get(url))
+    data["file_public"] = "on"
+
+    refused = client.post(url, data)
+
+    assert refused.status_code == HTTPStatus.OK
+    errors = refused.context["adminform"].form.errors["file_public"]
+    assert errors == ["Only reviewers and admins make a source's file public."]
+    source.refresh_from_db()
+    assert source.file_public is False
+    added = _source_post(client, file_public="on", url="https://example.org/p")
+    assert added.status_code == HTTPStatus.OK
+    assert not Source.objects.filter(url="https://example.org/p").exists()
+
+    client.force_login(reviewer())
+    data = form_data(client.get(url))
+    data["file_public"] = "on"
+    assert client.post(url, data).status_code == HTTPStatus.FOUND
+    source.refresh_from_db()
+    assert source.file_public is True
