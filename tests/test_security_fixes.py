@@ -18,8 +18,10 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from rest_framework import throttling as drf_throttling
 from rest_framework.throttling import SimpleRateThrottle
 
+from api import throttling as api_throttling
 from civtrack.accounts import client_ip
 from incidents import services
 from incidents.models import Incident, SignInFailure
@@ -45,11 +47,18 @@ def anon_rate(monkeypatch):
     not reach it: the class attribute is patched instead (as tests/api do)."""
 
     def set_rate(rate: str) -> None:
-        monkeypatch.setattr(
+        # Every class on the way: other tests' patches (undone by setting the old value
+        # back) leave a subclass with its own copy of the attribute.
+        for cls in (
             SimpleRateThrottle,
-            "THROTTLE_RATES",
-            {**SimpleRateThrottle.THROTTLE_RATES, "anon": rate},
-        )
+            drf_throttling.AnonRateThrottle,
+            drf_throttling.UserRateThrottle,
+            api_throttling.AnonRateThrottle,
+            api_throttling.UserRateThrottle,
+        ):
+            monkeypatch.setattr(
+                cls, "THROTTLE_RATES", {**cls.THROTTLE_RATES, "anon": rate}
+            )
 
     return set_rate
 
