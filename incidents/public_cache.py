@@ -18,6 +18,7 @@ record. The cache is Django's default cache (per process unless CACHES says othe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ KEY_VERSION = "1"  # bump when a cached value's shape changes
 _UNRELATED_EVENTS = {"ImportBatchEvent", "WriteConflictEvent"}
 
 
+@functools.cache
 def _fingerprint_sql() -> str:
     from incidents.models import PublicChange
 
@@ -50,15 +52,10 @@ def _fingerprint_sql() -> str:
     return "SELECT " + ", ".join(parts)
 
 
-_SQL: list[str] = []
-
-
 def public_data_version() -> str:
     """A string that changes whenever public data may have changed (one query)."""
-    if not _SQL:
-        _SQL.append(_fingerprint_sql())
     with connection.cursor() as cursor:
-        cursor.execute(_SQL[0])
+        cursor.execute(_fingerprint_sql())
         row = cursor.fetchone()
     return ".".join("-" if value is None else str(value) for value in row)
 

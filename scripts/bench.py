@@ -203,18 +203,16 @@ def timed_loop(call, repeat: int, budget: float) -> list[float]:
     return samples
 
 
-FIRST_REQUEST_MS: dict[tuple[int, str], float] = {}
-
-
 def measure_http(
     port: int, path: str, repeat: int, budget: float
-) -> tuple[list[float], str]:
+) -> tuple[list[float], str, float]:
+    """(samples, note, the first request's ms: the cold one)."""
     status, body, first = fetch(port, path)  # warm-up (and availability)
-    FIRST_REQUEST_MS[(port, path)] = first * 1000
+    first_ms = first * 1000
     if status == 404:
-        return [], "not available (404)"
+        return [], "not available (404)", first_ms
     if status != 200:
-        return [], f"error {status}: {body[:160].decode(errors='replace')}"
+        return [], f"error {status}: {body[:160].decode(errors='replace')}", first_ms
     fetch(port, path)
 
     def once() -> float:
@@ -223,7 +221,7 @@ def measure_http(
             raise RuntimeError(f"{path} answered {status}")
         return seconds
 
-    return timed_loop(once, repeat, budget), ""
+    return timed_loop(once, repeat, budget), "", first_ms
 
 
 def measure_sql(conn, statements: list[tuple[str, list]], repeat: int, budget: float):
@@ -927,7 +925,7 @@ def main() -> int:
                 if path == "DEEP":
                     deep, r.note = deep_cursor_path(port, 900_000, budget=600)
                     if deep:
-                        r.http, r.note = measure_http(
+                        r.http, r.note, _first = measure_http(
                             port, deep, args.repeat, args.budget
                         )
                 elif path == "CHANGES":
@@ -942,15 +940,16 @@ def main() -> int:
                         )
                         r.note = note
                 else:
-                    r.http, r.note = measure_http(port, path, args.repeat, args.budget)
-                    r.first_ms = FIRST_REQUEST_MS.get((port, path))
+                    r.http, r.note, r.first_ms = measure_http(
+                        port, path, args.repeat, args.budget
+                    )
             except Exception as error:  # one broken endpoint must not stop the run
                 r.note = f"failed: {type(error).__name__}: {error}"[:200]
             floor()
             r.floor = timed_loop(lambda f=floor: _time(f), args.repeat, args.budget)
             if ds_port:
                 try:
-                    r.datasette, r.datasette_note = measure_http(
+                    r.datasette, r.datasette_note, _first = measure_http(
                         ds_port, ds_path, args.repeat, args.budget
                     )
                 except (RuntimeError, OSError) as error:

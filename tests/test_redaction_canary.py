@@ -50,6 +50,7 @@ from incidents.models import (
     Incident,
     Location,
 )
+from incidents.stats import GROUP_KEYS  # every grouping the statistics offer
 from tests.factories import (
     ActorFactory,
     IncidentTypeFactory,
@@ -657,18 +658,6 @@ PAGE_URLS = [
     "/{lang}/changes/feed/",
     "/{lang}/no-such-page/",  # the 404 page
 ]
-
-GROUP_KEYS = (
-    "year",
-    "month",
-    "governorate",
-    "incident_type",
-    "weapon",
-    "target_type",
-    "actor",
-    "bloc",
-    "grading",
-)
 
 # Every API endpoint and format.
 API_URLS = [

@@ -20,8 +20,9 @@ Permissions are created here first: on an empty database they do not exist until
 post_migrate signal, which runs after every migration.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from incidents.migrations._permissions import ensure_permissions, lookup
 
 VOCABULARIES = ["incidenttype", "weapontype", "targettype"]
 EDITABLE = [
@@ -98,35 +99,13 @@ def _roles(apps):
     }
 
 
-def _create_permissions(apps, using):
-    for label in ("incidents", "auth", "knox", "pghistory"):
-        app_config = apps.get_app_config(label)
-        # create_permissions() skips an app without a models module; a historical app
-        # config (AppConfigStub) has none, though its models are all there.
-        app_config.models_module = True
-        try:
-            create_permissions(app_config, apps=apps, verbosity=0, using=using)
-        finally:
-            app_config.models_module = None
-
-
 def create_groups(apps, schema_editor):
     using = schema_editor.connection.alias
-    _create_permissions(apps, using)
+    ensure_permissions(apps, using, ("incidents", "auth", "knox", "pghistory"))
     Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
     for name, perms in _roles(apps).items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.add(
-            *[
-                Permission.objects.using(using).get(
-                    content_type__app_label=app_label,
-                    content_type__model=model,
-                    codename=f"{action}_{model}",
-                )
-                for app_label, model, action in perms
-            ]
-        )
+        group.permissions.add(*lookup(apps, using, perms))
 
 
 def delete_groups(apps, schema_editor):

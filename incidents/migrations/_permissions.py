@@ -3,7 +3,9 @@
 from django.contrib.auth.management import create_permissions
 
 
-def _ensure(apps, using, labels) -> None:
+def ensure_permissions(apps, using, labels) -> None:
+    """Create the model permissions of the apps `labels` now (on an empty database they
+    exist only after the post_migrate signal, which runs after every migration)."""
     for label in labels:
         app_config = apps.get_app_config(label)
         # create_permissions() skips an app without a models module; a historical app
@@ -15,7 +17,7 @@ def _ensure(apps, using, labels) -> None:
             app_config.models_module = None
 
 
-def _lookup(apps, using, perms):
+def lookup(apps, using, perms):
     Permission = apps.get_model("auth", "Permission")
     return [
         Permission.objects.using(using).get(
@@ -29,10 +31,10 @@ def _lookup(apps, using, perms):
 
 def grant(apps, schema_editor, group_name: str, perms) -> None:
     using = schema_editor.connection.alias
-    _ensure(apps, using, sorted({app for app, _model, _action in perms}))
+    ensure_permissions(apps, using, sorted({app for app, _model, _action in perms}))
     Group = apps.get_model("auth", "Group")
     group, _ = Group.objects.using(using).get_or_create(name=group_name)
-    group.permissions.add(*_lookup(apps, using, perms))
+    group.permissions.add(*lookup(apps, using, perms))
 
 
 def revoke(apps, schema_editor, group_name: str, perms) -> None:
@@ -40,4 +42,4 @@ def revoke(apps, schema_editor, group_name: str, perms) -> None:
     Group = apps.get_model("auth", "Group")
     group = Group.objects.using(using).filter(name=group_name).first()
     if group is not None:
-        group.permissions.remove(*_lookup(apps, using, perms))
+        group.permissions.remove(*lookup(apps, using, perms))
