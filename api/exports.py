@@ -1,16 +1,18 @@
 """The streamed exports of the incident list (API.md "Formats"): `format=csv` and
 `format=geojson`, the whole filtered set in keyset order.
 
-Both walk the filtered queryset in keyset batches (`iterate_rows`: one indexed query per
-batch, no transaction or server-side cursor held between batches, so memory stays flat
-whatever the size) and add a fixed number of queries per batch for the related lists,
-building rows from tuples and dicts, never model instances (issue 8: the instance path
-ran at about 1,400 rows/s).
+Both walk the filtered queryset in keyset batches (`iterate_lines`: one indexed query
+per batch, no transaction or server-side cursor held between batches, so memory stays
+flat whatever the size). PostgreSQL writes each row's finished text in that same query
+(api/export_sql.py), related lists included, so Python only joins and relays it: about
+1,400 rows/s with model instances, 8–13k with rows built in Python from tuples, and
+what docs/benchmarks.md says now (issue 8).
 
-- CSV: `incidents.importers.civtrack_csv.export_lines`, byte for byte what
-  `export_row()` (the importer's reference definition of the format) gives.
-- GeoJSON: each feature's properties are the list item of api/serializers.py
-  (`build_incident_items`), so they always match the JSON list.
+- CSV: byte for byte what `export_row()` of incidents/importers/civtrack_csv.py (the
+  format's reference definition, read back by the importer) gives.
+- GeoJSON: each feature's properties are the JSON list's item of api/serializers.py
+  (`build_incident_items`).
+Tests hold both to those references (tests/api/test_export_batches.py).
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ import csv
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
+from api import export_sql
 from api import serializers as s
 from api.filters import FilterResult
 from api.pagination import Keyset
-from api.renderers import dumps
 
-CSV_BATCH = 2000
-GEOJSON_BATCH = 2000
+CSV_BATCH = 5000
+GEOJSON_BATCH = 5000
+# work_mem for the export's query (per sort or hash): a million rows sort in memory.
+EXPORT_WORK_MEM = "64MB"
 
 
 class Echo:
@@ -37,53 +42,39 @@ class Echo:
         return value
 
 
-def iterate_rows(
-    queryset: QuerySet,
-    keyset: Keyset,
-    fields: Sequence[str],
-    *,
-    batch: int,
-    named: bool = False,
-) -> Iterator[list[Any]]:
-    """Every row of `queryset` as `values_list(*fields)` tuples (or `values()` dicts with
-    `named`), in `keyset` order, `batch` at a time. `fields` must include `id` and the
-    keyset's field."""
-    qs = queryset.order_by(*keyset.order_by())
-    key_index = list(fields).index(keyset.field)
-    id_index = list(fields).index("id")
-    last: tuple[Any, int] | None = None
-    while True:
-        page = qs if last is None else qs.filter(keyset.after(*last))
-        page = page.values(*fields) if named else page.values_list(*fields)
-        rows = list(page[:batch])
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        tail = rows[-1]
-        last = (
-            (tail[keyset.field], tail["id"])
-            if named
-            else (tail[key_index], tail[id_index])
-        )
+def stream_lines(
+    sql: str, params: Sequence[Any], *, sep: str = "", fetch: int = 5000
+) -> Iterator[str]:
+    """The one text column of `sql` (api/export_sql.py), `fetch` rows at a time, joined
+    by `sep`: a server-side cursor, so memory stays flat whatever the size. Its
+    transaction lasts as long as the download (a read-only snapshot: the export is one
+    consistent state of the data) and is rolled back when the client goes away."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Sorts and hashes of a large export in memory rather than in temp files.
+            cursor.execute("SET LOCAL work_mem = %s", [EXPORT_WORK_MEM])
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, list(params))
+            while rows := cursor.fetchmany(fetch):
+                yield sep.join([row[0] for row in rows])
+
+
+def _ids(queryset: QuerySet, keyset: Keyset) -> tuple[str, tuple]:
+    """The SQL (and parameters) of the exported incidents' ids and keyset values,
+    unordered: the export query orders the lines itself."""
+    return queryset.order_by().values_list("id", keyset.field).query.sql_with_params()
 
 
 def csv_stream(result: FilterResult, *, bom: bool) -> Iterator[bytes]:
     """The CSV export: the header (after a BOM with `bom`), then one chunk per batch."""
-    from incidents.importers.civtrack_csv import (
-        CSV_COLUMNS,
-        EXPORT_FIELDS,
-        export_lines,
-    )
+    from incidents.importers.civtrack_csv import CSV_COLUMNS
 
     writer = csv.writer(Echo())
-    fields = list(EXPORT_FIELDS)
-    if result.keyset.field not in fields:
-        fields.append(result.keyset.field)
     yield (("\ufeff" if bom else "") + writer.writerow(CSV_COLUMNS)).encode()
-    for rows in iterate_rows(result.queryset, result.keyset, fields, batch=CSV_BATCH):
-        yield export_lines(rows, writer).encode()
+    ids_sql, params = _ids(result.queryset, result.keyset)
+    sql = export_sql.csv_query(ids_sql, result.keyset)
+    for text in stream_lines(sql, params, fetch=CSV_BATCH):
+        yield text.encode()
 
 
 def geojson_stream(result: FilterResult, ctx: s.IncidentContext) -> Iterator[bytes]:
@@ -93,26 +84,15 @@ def geojson_stream(result: FilterResult, ctx: s.IncidentContext) -> Iterator[byt
     queryset = result.queryset.filter(
         **{f"{place}latitude__isnull": False}, aggregate=False
     )
-    values = s.incident_values(staff=result.staff)
-    lon, lat = f"{place}longitude", f"{place}latitude"
+    ids_sql, params = _ids(queryset, result.keyset)
+    sql, names = export_sql.geojson_query(
+        ids_sql, result.keyset, staff=result.staff, lang=ctx.lang, fields=ctx.fields
+    )
+    prefixes = {"api_prefix": ctx.api_prefix, "page_prefix": ctx.page_prefix}
+    params = (*params, *(prefixes[name] for name in names))
     yield b'{"type":"FeatureCollection","features":['
     first = True
-    for chunk in iterate_rows(
-        queryset, result.keyset, values, batch=GEOJSON_BATCH, named=True
-    ):
-        items = s.build_incident_items(chunk, ctx)
-        features = [
-            {
-                "type": "Feature",
-                "id": row["code"],
-                "geometry": {"type": "Point", "coordinates": [row[lon], row[lat]]},
-                "properties": item,
-            }
-            for row, item in zip(chunk, items, strict=True)
-        ]
-        # One dumps per batch: `[a,b,…]` without its brackets is `a,b,…`.
-        body = dumps(features)[1:-1]
-        if body:
-            yield body if first else b"," + body
-            first = False
+    for text in stream_lines(sql, params, sep=",", fetch=GEOJSON_BATCH):
+        yield text.encode() if first else b"," + text.encode()
+        first = False
     yield b"]}"
