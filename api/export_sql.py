@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from django.db.models import Model
 
+from api.models import ExportLine
 from api.pagination import Keyset
 from incidents.importers.civtrack_csv import (
     CASUALTY_KEYS,
@@ -130,13 +131,37 @@ def _order(keyset: Keyset) -> str:
 
 
 def _query(
-    ids_sql: str, keyset: Keyset, lists: list[str], line: str, joins: list[str]
+    ids_sql: str,
+    keyset: Keyset,
+    lists: list[str],
+    line: str,
+    joins: list[str],
+    *,
+    with_id: bool = False,
 ) -> str:
+    """The lines in the keyset's order; `with_id`: (id, line) pairs
+    (api/export_snapshot.py stores them)."""
     ctes = ",\n".join([_ids_cte(ids_sql), *lists])
+    select = f"b.id, {line}" if with_id else line
     return (
-        f"WITH {ctes}\nSELECT {line}\nFROM b JOIN {_table(Incident)} i ON i.id = b.id\n"
+        f"WITH {ctes}\nSELECT {select}\n"
+        f"FROM b JOIN {_table(Incident)} i ON i.id = b.id\n"
         + "\n".join(joins)
         + f"\nORDER BY {_order(keyset)}"
+    )
+
+
+def snapshot_query(ordered_ids_sql: str, keyset: Keyset, *, with_prefixes: bool) -> str:
+    """The stored lines (api/export_snapshot.py) of the incidents `ordered_ids_sql`
+    selects (id, keyset field) in the keyset's order: one index lookup per row, in
+    that order (no sort of the long lines, and the first rows come at once).
+    Parameters: with `with_prefixes`, GeoJSON's API and page URL prefixes (the pieces
+    are joined around them), then the generation, then `ordered_ids_sql`'s."""
+    text = "concat(s.text, %s, s.text2, %s, s.text3)" if with_prefixes else "s.text"
+    return (
+        f"SELECT (SELECT {text} FROM {_table(ExportLine)} s "
+        "WHERE s.generation = %s AND s.incident_id = b.id) "
+        f"FROM ({ordered_ids_sql}) b(id, k) ORDER BY {_order(keyset)}"
     )
 
 
@@ -158,6 +183,9 @@ def _list_cte(name: str, select: str, source: str, where: str = "") -> str:
     )
 
 
+# Where stored GeoJSON features are cut for the request's URL prefixes (a control
+# character: JSON text never holds one unescaped).
+URL_MARKER = "\x01"
 PERPETRATOR = sql_string(Attribution.Role.PERPETRATOR.value)
 
 
@@ -222,7 +250,7 @@ def _casualty_cte() -> str:
     )
 
 
-def csv_query(ids_sql: str, keyset: Keyset) -> str:
+def csv_query(ids_sql: str, keyset: Keyset, *, with_id: bool = False) -> str:
     """The CSV lines (CRLF-terminated) of the incidents `ids_sql` selects (id, keyset
     field), in the keyset's order. Public values only: the CSV has no staff columns."""
     if CSV_COLUMNS[-len(ROW_COLUMNS) :] != ROW_COLUMNS:
@@ -258,7 +286,7 @@ def csv_query(ids_sql: str, keyset: Keyset) -> str:
         *_place_joins("public_"),
         *(f"LEFT JOIN {name} ON {name}.id = b.id" for name in ("p", "w", "t", "k")),
     ]
-    return _query(ids_sql, keyset, lists, line, joins)
+    return _query(ids_sql, keyset, lists, line, joins, with_id=with_id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -311,7 +339,14 @@ def localised(alias: str, lang: str) -> str:
 
 
 def geojson_query(
-    ids_sql: str, keyset: Keyset, *, staff: bool, lang: str, fields: set[str]
+    ids_sql: str,
+    keyset: Keyset,
+    *,
+    staff: bool,
+    lang: str,
+    fields: set[str],
+    url_markers: bool = False,
+    with_id: bool = False,
 ) -> tuple[str, list[str]]:
     """The GeoJSON features of the incidents `ids_sql` selects (id, keyset field), in
     the keyset's order, and the names of the parameters the features take after
@@ -330,6 +365,10 @@ def geojson_query(
         return f"coalesce({name}.json, '[]')"
 
     def url(prefix: str) -> str:
+        if url_markers:
+            # The prefix depends on the request's host: stored lines hold a marker
+            # instead (a control character, which JSON text never holds unescaped).
+            return f"'\"' || {sql_string(URL_MARKER)} || substr(to_json({_column('code')} || '/')::text, 2)"
         names.append(prefix)
         return f"to_json(%s::text || {_column('code')} || '/')::text"
 
@@ -508,4 +547,4 @@ def geojson_query(
             "'}'",
         ]
     )
-    return _query(ids_sql, keyset, lists, feature, joins), names
+    return _query(ids_sql, keyset, lists, feature, joins, with_id=with_id), names

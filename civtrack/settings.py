@@ -302,6 +302,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # CivTrack's own settings.
 CIVTRACK_SITE_URL = env_str("CIVTRACK_SITE_URL", "http://127.0.0.1:8000")
 CIVTRACK_TILE_URL = os.environ.get("CIVTRACK_TILE_URL", "")
+# Exports (api/exports.py): memory for one export query's sorts and hashes, and the
+# number of incidents from which the public's export lines are kept prebuilt (rebuilt
+# in the background after a change; -1: never).
+CIVTRACK_EXPORT_WORK_MEM = env_str("CIVTRACK_EXPORT_WORK_MEM", "64MB")
+CIVTRACK_EXPORT_SNAPSHOT_MIN_ROWS = env_int("CIVTRACK_EXPORT_SNAPSHOT_MIN_ROWS", 20000)
 
 # Content-Security-Policy (django-csp 4): everything from this site only; no inline
 # script anywhere (pages, admin and API docs load scripts from files). Inline style

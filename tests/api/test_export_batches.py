@@ -193,4 +193,4 @@ def test_it_runs_the_same_queries_whatever_the_size(client, awkward, monkeypatch
     everything = queries("", 1000)
     assert queries("", 1) == everything
     assert queries("q=Country-level", 1000) == everything
-    assert all(n <= 4 for n in everything)
+    assert all(n <= 8 for n in everything), everything
