@@ -10,8 +10,11 @@ text (a CSV line, a GeoJSON feature):
   field stay in api/filters.py), materialised once;
 - one aggregate per related list over `b` joined to the list's table, which the planner
   runs as index lookups for a few incidents and as merge or hash joins over whole
-  tables for a million (measured: 1 M rows in seconds instead of minutes);
+  tables for a million (about 21 s for a million CSV lines here, against minutes);
 - the lines, in the keyset's order.
+
+The same queries, with each line's id, build the prebuilt lines of
+api/export_snapshot.py; `snapshot_query()` reads those back.
 
 The expressions are the formats' second definition, so tests hold them to the first
 one: byte for byte `export_row()` of incidents/importers/civtrack_csv.py for the CSV
@@ -22,7 +25,8 @@ How PostgreSQL's text is made Python's:
 - text that needs it is quoted as csv.writer quotes (QUOTE_MINIMAL: a comma, a quote, CR
   or LF), empty and NULL both as nothing;
 - floats: PostgreSQL's shortest round-trip text, with `.0` added to whole numbers as
-  Python's `str(float)` has it (coordinates never reach the exponent forms' ranges);
+  Python's `str(float)` has it (both switch to exponents at the same places below
+  1e15, e.g. `1e-05`; coordinates stay within ±180);
 - timestamps in UTC as `isoformat()` (microseconds only when there are some), booleans
   as `true`/`false`, dates in ISO.
 """

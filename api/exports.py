@@ -1,18 +1,19 @@
 """The streamed exports of the incident list (API.md "Formats"): `format=csv` and
 `format=geojson`, the whole filtered set in keyset order.
 
-Both walk the filtered queryset in keyset batches (`iterate_lines`: one indexed query
-per batch, no transaction or server-side cursor held between batches, so memory stays
-flat whatever the size). PostgreSQL writes each row's finished text in that same query
-(api/export_sql.py), related lists included, so Python only joins and relays it: about
-1,400 rows/s with model instances, 8–13k with rows built in Python from tuples, and
-what docs/benchmarks.md says now (issue 8).
+PostgreSQL writes every row's finished text (api/export_sql.py: one query per export,
+related lists included) or, for the public while the data is unchanged, looks up the
+prebuilt lines (api/export_snapshot.py); Python only relays the bytes of a
+server-side cursor, a batch of rows at a time, so memory stays flat whatever the size.
+Rows/s at a million incidents: about 1,400 with model instances, 8–13k with rows built
+in Python, 31–41k written by PostgreSQL, 118–154k prebuilt (docs/benchmarks.md).
 
 - CSV: byte for byte what `export_row()` of incidents/importers/civtrack_csv.py (the
   format's reference definition, read back by the importer) gives.
 - GeoJSON: each feature's properties are the JSON list's item of api/serializers.py
   (`build_incident_items`).
-Tests hold both to those references (tests/api/test_export_batches.py).
+Tests hold every path to those references (tests/api/test_export_batches.py,
+test_export_sql_fuzz.py, test_export_snapshot.py).
 """
 
 from __future__ import annotations
