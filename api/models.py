@@ -13,7 +13,7 @@ class ExportSnapshot(models.Model):
     kind = models.CharField(max_length=16, primary_key=True)
     generation = models.BigIntegerField()
     data_version = models.TextField(
-        help_text="incidents.public_cache.public_data_version() when built"
+        help_text="the lines' format digest / public_data_version() when built"
     )
     built_at = models.DateTimeField()
     rows = models.PositiveIntegerField()

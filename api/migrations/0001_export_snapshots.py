@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('kind', models.CharField(max_length=16, primary_key=True, serialize=False)),
                 ('generation', models.BigIntegerField()),
-                ('data_version', models.TextField(help_text='incidents.public_cache.public_data_version() when built')),
+                ('data_version', models.TextField(help_text="the lines' format digest / public_data_version() when built")),
                 ('built_at', models.DateTimeField()),
                 ('rows', models.PositiveIntegerField()),
                 ('seconds', models.FloatField()),

@@ -105,9 +105,36 @@ def test_prebuilt_lines_are_exactly_the_live_export(client, awkward):  # noqa: F
     )
 
 
+def test_a_current_snapshot_is_kept_unless_forced(awkward):  # noqa: F811
+    first = export_snapshot.build("csv")
+
+    again = export_snapshot.build("csv")
+
+    assert again.generation == first.generation
+    assert ExportLine.objects.filter(generation=first.generation).count() == first.rows
+
+
+def test_lines_of_another_format_are_never_served(client, awkward, monkeypatch):  # noqa: F811
+    """After an upgrade that changes what the export SQL writes, lines built by the
+    previous release are not used, even though the data is the same."""
+    build_all()
+    assert fetch(client, "", "csv")[1]
+
+    monkeypatch.setattr(
+        export_snapshot, "_format_digest", lambda kind: "another-release"
+    )
+
+    data, prebuilt = fetch(client, "", "csv")
+    assert not prebuilt
+    assert data == expected_csv("")
+    assert not fetch(client, "", "geojson")[1]
+    build_all()
+    assert fetch(client, "", "csv")[1]
+
+
 def test_a_rebuild_replaces_the_previous_generation(awkward):  # noqa: F811
     first = export_snapshot.build("csv")
-    second = export_snapshot.build("csv")
+    second = export_snapshot.build("csv", force=True)
 
     assert second.generation > first.generation
     assert not ExportLine.objects.filter(generation=first.generation).exists()

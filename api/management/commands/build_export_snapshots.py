@@ -25,14 +25,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--clear", action="store_true", help="drop every snapshot and build none"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="build even when the current lines are of the same data and format",
+        )
 
-    def handle(self, *args, kind=None, clear=False, **options):
+    def handle(self, *args, kind=None, clear=False, force=False, **options):
         if clear:
             export_snapshot.clear()
             self.stdout.write("Dropped every export snapshot.")
             return
         for name in kind or export_snapshot.KINDS:
-            snapshot = export_snapshot.build(name)
+            snapshot = export_snapshot.build(name, force=force)
             if snapshot is None:
                 self.stdout.write(f"{name}: another build is running; skipped.")
             else:
