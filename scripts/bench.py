@@ -877,7 +877,7 @@ def main() -> int:
         else:
             say("[setup] building the export snapshots (CSV, GeoJSON)…")
             began = time.monotonic()
-            manage(env, "build_export_snapshots", "--skip-checks")
+            manage(env, "build_export_snapshots", "--force", "--skip-checks")
             snapshots = round(time.monotonic() - began, 1)
 
     say("[setup] collecting static files and starting gunicorn (2 workers)…")
@@ -1140,7 +1140,7 @@ def write_docs(lines: list[str], info: dict, data: dict) -> None:
     notes = _notes()
     snapshot_note = (
         f" The public's export lines were prebuilt in {data['snapshots']:.0f} s before "
-        "the measurements (`manage.py build_export_snapshots`: what the background "
+        "the measurements (`manage.py build_export_snapshots --force`, then VACUUM: what the background "
         "worker does after a change; see the notes)."
         if data.get("snapshots")
         else ""
