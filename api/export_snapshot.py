@@ -58,10 +58,12 @@ def begin_snapshot_transaction(cursor, *, outermost: bool) -> None:
     cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
+@functools.cache
 def _rows_query(kind: str) -> str:
     """(incident id, text) of every incident the public could export as `kind`, in
     the exports' default order (so that the lines of a default export lie in order
-    on disk: its lookups read the table front to back)."""
+    on disk: its lookups read the table front to back). The same text for the life
+    of the process (the build runs it, every export digests it)."""
     base = selectors.public_incidents()
     if kind == "geojson":
         base = base.filter(public_latitude__isnull=False, aggregate=False)
@@ -84,7 +86,6 @@ def _rows_query(kind: str) -> str:
         return cursor.mogrify(sql, params).decode()
 
 
-@functools.cache
 def _format_digest(kind: str) -> str:
     """What this code writes for `kind`: a digest of the SQL that builds the lines, so
     that lines built by an older release (another column, another rule) are never

@@ -77,10 +77,15 @@ def stream_lines(
                 yield joiner.join([row[0] for row in rows])
 
 
-def _ids(queryset: QuerySet, keyset: Keyset) -> tuple[str, tuple]:
-    """The SQL (and parameters) of the exported incidents' ids and keyset values,
-    unordered: the export query orders the lines itself."""
-    return queryset.order_by().values_list("id", keyset.field).query.sql_with_params()
+def _ids(
+    queryset: QuerySet, keyset: Keyset, *, ordered: bool = False
+) -> tuple[str, tuple]:
+    """The SQL (and parameters) of the exported incidents' ids and keyset values:
+    unordered for the live query, which orders the lines itself; `ordered` for the
+    lookups of prebuilt lines, which follow it."""
+    order = keyset.order_by() if ordered else ()
+    ids = queryset.order_by(*order).values_list("id", keyset.field)
+    return ids.query.sql_with_params()
 
 
 def _prebuilt(
@@ -94,8 +99,7 @@ def _prebuilt(
     if generation is None:
         export_snapshot.request_rebuild(kind, version)
         return None
-    ordered = queryset.order_by(*keyset.order_by()).values_list("id", keyset.field)
-    ids_sql, params = ordered.query.sql_with_params()
+    ids_sql, params = _ids(queryset, keyset, ordered=True)
     return ExportPlan(
         export_sql.snapshot_query(ids_sql, keyset, with_prefixes=bool(prefixes)),
         # In the query's order: the prefixes, the generation, the ids' parameters.
