@@ -794,30 +794,44 @@ class Incident(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     # Denormalised totals (DOMAIN.md), written only by services.recompute_totals().
+    # Null means "not recorded" (DOMAIN.md, "Not recorded is not zero"): a measure the
+    # incident has no row for is never 0. A null max with a set min is a floor.
     casualties_known = models.BooleanField(default=False, editable=False)
-    civilians_killed_min = models.PositiveIntegerField(default=0, editable=False)
+    civilians_killed_min = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
     civilians_killed_max = models.PositiveIntegerField(
-        null=True, default=0, editable=False
+        null=True, default=None, editable=False
     )
-    civilians_injured_min = models.PositiveIntegerField(default=0, editable=False)
+    civilians_injured_min = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
     civilians_injured_max = models.PositiveIntegerField(
-        null=True, default=0, editable=False
+        null=True, default=None, editable=False
     )
-    children_killed_min = models.PositiveIntegerField(default=0, editable=False)
+    children_killed_min = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
     children_killed_max = models.PositiveIntegerField(
-        null=True, default=0, editable=False
+        null=True, default=None, editable=False
     )
     medical_personnel_killed_min = models.PositiveIntegerField(
-        default=0, editable=False
+        null=True, default=None, editable=False
     )
     medical_personnel_killed_max = models.PositiveIntegerField(
-        null=True, default=0, editable=False
+        null=True, default=None, editable=False
     )
-    total_killed_min = models.PositiveIntegerField(default=0, editable=False)
-    total_killed_max = models.PositiveIntegerField(null=True, default=0, editable=False)
-    total_injured_min = models.PositiveIntegerField(default=0, editable=False)
+    total_killed_min = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
+    total_killed_max = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
+    total_injured_min = models.PositiveIntegerField(
+        null=True, default=None, editable=False
+    )
     total_injured_max = models.PositiveIntegerField(
-        null=True, default=0, editable=False
+        null=True, default=None, editable=False
     )
 
     # Names of the incident's place (with its parents) and actors, with their aliases,
