@@ -172,6 +172,12 @@ def restore(url: str, dump_file: Path, database: str, *, replace: bool = False) 
         )
     else:
         _restore_through_script(dump_file, database, admin_env, server)
+    # pg_restore copies rows, not planner statistics: without ANALYZE the restored
+    # server plans every count as if its tables were empty (issue 12 §9).
+    _run(
+        [_bin("psql"), "-X", "--quiet", "--dbname", database, "-c", "ANALYZE"],
+        admin_env,
+    )
     parts = urlparse(url)
     return parts._replace(path=f"/{database}").geturl()
 

@@ -3,7 +3,8 @@ licence forbids redistribution); the tests write a small file in ACLED's layout.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import calendar
+from datetime import UTC, date, datetime, timedelta
 
 from incidents.importers.base import (
     BaseImporter,
@@ -18,9 +19,24 @@ from incidents.models import IncidentType
 from incidents.services import CasualtyRowData
 
 DATE_PRECISION = {1: "day", 2: "week", 3: "month"}
+# Days either side of ACLED's coded date for `time_precision` 2 ("the week is known": ACLED
+# codes a day inside that week), so the window says a week, not a day.
+WEEK_HALF = 3
 GEO_PRECISION = {1: "community", 2: "district", 3: "governorate"}
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y")
 VIOLENCE_AGAINST_CIVILIANS = "Violence against civilians"
+
+
+def date_window(day: date, time_precision: int) -> tuple[date, date]:
+    """The window ACLED's date stands for (DOMAIN.md: `date_start` = `date_end` only for
+    a known day): the day itself at precision 1, the week around it at 2, its whole
+    month at 3. A single day would state a certainty ACLED does not claim."""
+    if time_precision == 2:
+        return day - timedelta(days=WEEK_HALF), day + timedelta(days=WEEK_HALF)
+    if time_precision == 3:
+        last = calendar.monthrange(day.year, day.month)[1]
+        return day.replace(day=1), day.replace(day=last)
+    return day, day
 
 
 def split_assoc(text: str) -> list[str]:
@@ -98,6 +114,7 @@ class AcledImporter(BaseImporter):
         time_precision = parse_int(row.get("time_precision"), "time_precision")
         if time_precision not in DATE_PRECISION:
             raise RowRejected("time_precision", f"{time_precision} is not 1, 2 or 3")
+        date_start, date_end = date_window(day, time_precision)
         geo = parse_int(row.get("geo_precision"), "geo_precision")
         if geo not in GEO_PRECISION:
             raise RowRejected("geo_precision", f"{geo} is not 1, 2 or 3")
@@ -141,9 +158,11 @@ class AcledImporter(BaseImporter):
             ]
 
         location = (row.get("location") or "").strip()
+        # At geo_precision 3 ACLED knows only the region and codes the coordinates of
+        # its capital: admin2 is that capital's district, not the event's.
         place = PlaceSpec(
             governorate=(row.get("admin1") or "").strip(),
-            district=(row.get("admin2") or "").strip(),
+            district=(row.get("admin2") or "").strip() if geo < 3 else "",
         )
         if geo == 1 and location:
             place.named, place.named_level = location, "community"
@@ -158,8 +177,8 @@ class AcledImporter(BaseImporter):
             fields={
                 "title": title[:500],
                 "summary": notes,
-                "date_start": day,
-                "date_end": day,
+                "date_start": date_start,
+                "date_end": date_end,
                 "date_precision": DATE_PRECISION[time_precision],
                 "latitude": latitude,
                 "longitude": longitude,

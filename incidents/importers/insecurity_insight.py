@@ -68,8 +68,10 @@ NO_WEAPON_PREFIXES = (
     "Stones",
     "Sticks and Gravel",  # the rest of "Stones, Sticks and Gravel"
 )
-# Incident type from the first weapon listed that maps.
-WEAPON_INCIDENT_TYPES = {
+# Incident type (IMPORTS.md, corrected 2026-12-07): an explosive weapon outranks every
+# event column, so a convoy bombed from the air stays an airstrike even when lootings are
+# also recorded; the event columns outrank the remaining weapons. Step (1):
+EXPLOSIVE_INCIDENT_TYPES = {
     "Aerial Bomb: Plane": "airstrike-fixed-wing",
     "Aerial Bomb: No Information on Platform Type": "airstrike",
     "Aerial Bomb: Drone": "drone-strike",
@@ -86,10 +88,15 @@ WEAPON_INCIDENT_TYPES = {
     "Unspecified IED": "ied-or-landmine",
     "RCIED": "ied-or-landmine",
     "Mine": "ied-or-landmine",
+}
+# Step (3), after the event columns: firearms, grenades, arson. Any other weapon
+# ("Unspecified Explosive", "Knife") gives no type of its own: step (4), `other`.
+OTHER_WEAPON_INCIDENT_TYPES = {
     "Firearms": "shooting",
     "Hand Grenade": "shooting",
     "Arson": "looting-or-destruction",
 }
+WEAPON_INCIDENT_TYPES = {**EXPLOSIVE_INCIDENT_TYPES, **OTHER_WEAPON_INCIDENT_TYPES}
 GEO_PRECISION = {
     "2": "subdistrict",
     "3": "district",
@@ -152,6 +159,34 @@ def parse_perpetrators(text: str) -> list[tuple[str, int | None]]:
             ]
         return result
     return [(name.strip(), None) for name in text.split(",") if name.strip()]
+
+
+def incident_type_of(
+    *,
+    weapon_names: list[str],
+    workers: dict[str, int | None],
+    counts: dict[str, int | None],
+) -> str:
+    """IMPORTS.md's precedence: (1) the first explosive weapon listed; (2) the event
+    columns (kidnapped, arrested, occupation or forceful entry, looting); (3) the first
+    of the remaining weapons; (4) `other`. An explosive weapon comes first because it is
+    what harmed people: the lootings recorded beside an air strike do not make it a
+    looting (the UN convoy, 19 September 2016)."""
+    for name in weapon_names:
+        if name in EXPLOSIVE_INCIDENT_TYPES:
+            return EXPLOSIVE_INCIDENT_TYPES[name]
+    if (workers.get("abducted") or 0) > 0:
+        return "abduction-or-disappearance"
+    if (workers.get("detained") or 0) > 0:
+        return "arbitrary-detention"
+    if (counts.get(OCCUPATION) or 0) > 0 or (counts.get(FORCEFUL_ENTRY) or 0) > 0:
+        return "militarization-of-civilian-object"
+    if (counts.get(LOOTING) or 0) > 0:
+        return "looting-or-destruction"
+    for name in weapon_names:
+        if name in OTHER_WEAPON_INCIDENT_TYPES:
+            return OTHER_WEAPON_INCIDENT_TYPES[name]
+    return "other"
 
 
 class InsecurityInsightImporter(BaseImporter):
@@ -271,25 +306,9 @@ class InsecurityInsightImporter(BaseImporter):
             warnings.append(f"weapon '{name}' has no mapping: left out")
         weapons = [WEAPONS[name] for name in weapon_names]
 
-        if (workers.get("abducted") or 0) > 0:
-            incident_type = "abduction-or-disappearance"
-        elif (workers.get("detained") or 0) > 0:
-            incident_type = "arbitrary-detention"
-        elif (
-            (counts[OCCUPATION] or 0) > 0 or (counts[FORCEFUL_ENTRY] or 0) > 0
-        ) and not weapon_names:
-            incident_type = "militarization-of-civilian-object"
-        elif (counts[LOOTING] or 0) > 0:
-            incident_type = "looting-or-destruction"
-        else:
-            incident_type = next(
-                (
-                    WEAPON_INCIDENT_TYPES[name]
-                    for name in weapon_names
-                    if name in WEAPON_INCIDENT_TYPES
-                ),
-                "other",
-            )
+        incident_type = incident_type_of(
+            weapon_names=weapon_names, workers=workers, counts=counts
+        )
 
         site = " ".join((row.get(SITE) or "").split())
         if site and site not in SITE_TARGETS:

@@ -5,6 +5,8 @@ The mapping is IMPORTS.md's table; the methodology page shows the same table.
 
 from __future__ import annotations
 
+import re
+
 from incidents.importers.base import (
     BaseImporter,
     MappedRow,
@@ -40,8 +42,13 @@ def split_side(text: str) -> list[str]:
 
 
 def named_place(text: str) -> tuple[str, str]:
-    """(name, level) of a where_coordinates value, or ('', '') for an area."""
-    words = (text or "").split()
+    """(name, level) of a where_coordinates value, or ('', '') for an area.
+
+    A trailing parenthesis is UCDP's other name for the place ("Al-Rai town (Choban
+    Bey)", "Tiyas Military Airbase (T4)"): the kind is read before it, and a community
+    is named without it; a site keeps its whole text, the way people name it."""
+    full = " ".join((text or "").split())
+    words = re.sub(r"\s*\([^()]*\)$", "", full).split()
     if len(words) < 2:
         return "", ""
     last = words[-1].lower()
@@ -50,7 +57,7 @@ def named_place(text: str) -> tuple[str, str]:
     if last in NEIGHBOURHOOD_WORDS:
         return " ".join(words[:-1]), "neighbourhood"
     if last in SITE_WORDS:
-        return " ".join(words), "site"
+        return full, "site"
     return "", ""
 
 

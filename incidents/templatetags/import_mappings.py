@@ -11,7 +11,8 @@ register = template.Library()
 @register.simple_tag
 def insecurity_insight_weapons() -> list[dict[str, object]]:
     """Insecurity Insight's weapon texts grouped by the weapon code and the incident type
-    they give (the type when no event column decides; "other" when none maps)."""
+    they give (explosive weapons before the event columns, the others after them;
+    "other" when none maps)."""
     from incidents.importers.insecurity_insight import WEAPON_INCIDENT_TYPES, WEAPONS
 
     rows: dict[tuple[str, str], list[str]] = {}
