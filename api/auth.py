@@ -75,6 +75,19 @@ def token_issue(*, user, by, ttl: timedelta) -> tuple[AuthToken, str]:
                 "user": "API tokens are issued to active researchers, reviewers and admins."
             }
         )
+    if (
+        not by.is_superuser
+        and user.pk != by.pk
+        and (user.is_superuser or services.is_admin(user))
+    ):
+        # A token acts as its holder: an admin holding a superuser's or another
+        # admin's would be that person (DOMAIN.md "Accounts"; issue 12 §6).
+        raise ValidationError(
+            {
+                "user": "Only a superuser issues a token for a superuser or another "
+                "admin."
+            }
+        )
     if ttl <= timedelta(0):
         raise ValidationError({"days": "A token must expire in the future."})
     instance, token = AuthToken.objects.create(user=user, expiry=ttl)

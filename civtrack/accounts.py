@@ -25,6 +25,7 @@ from django.db.models import Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from rest_framework.settings import api_settings
@@ -126,7 +127,21 @@ class ThrottledModelBackend(ModelBackend):
 
 class CivTrackLoginForm(OTPAdminAuthenticationForm):
     """The admin sign-in: the lockout message first, then password and, for a user who
-    has a TOTP device, its code."""
+    has a TOTP device, its code, on one form.
+
+    Until both are right the answer is the same (issue 12 §6): a right password with a
+    missing or wrong code gets exactly the error of a wrong password, so the form
+    never confirms a guessed password to someone who lacks the second factor. Both
+    count as a failed sign-in for the lockout."""
+
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": gettext_lazy(
+            "Please enter the correct %(username)s and password for a staff account, "
+            "and the current code from your two-factor app (or a backup code) if you "
+            "have set one up. Note that the fields may be case-sensitive."
+        ),
+    }
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -151,12 +166,8 @@ class CivTrackLoginForm(OTPAdminAuthenticationForm):
                     credentials={"username": user.get_username()},
                     request=self.request,
                 )
-                raise ValidationError(
-                    _(
-                        "Enter the current code from your two-factor app (or a backup code)."
-                    ),
-                    code="otp_required",
-                )
+                self.user_cache = None
+                raise self.get_invalid_login_error()
         return cleaned
 
 

@@ -28,11 +28,44 @@ def _page(name: str, fallback: str, **kwargs) -> str:
         return fallback
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose every text construct is declared `type="text"` (issue 12 §4).
+
+    Django writes an entry's summary as `type="html"`, which tells a feed reader to
+    render it as markup: a public reason such as `<img src=x onerror=…>` would become
+    an element in the reader's window. Everything this feed carries is plain text
+    (titles, reasons, the feed's own title and subtitle), so it says so; XML escaping
+    then keeps markup literal."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(_TextConstructs(handler))
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(_TextConstructs(handler), item)
+
+
+class _TextConstructs:
+    """The XML handler, with Atom's text constructs (RFC 4287 §3.1) typed "text"."""
+
+    NAMES = frozenset({"title", "subtitle", "summary", "rights", "content"})
+
+    def __init__(self, handler):
+        self._handler = handler
+
+    def __getattr__(self, name):
+        return getattr(self._handler, name)
+
+    def addQuickElement(self, name, contents=None, attrs=None):
+        if name in self.NAMES:
+            attrs = {**(attrs or {}), "type": "text"}
+        self._handler.addQuickElement(name, contents, attrs)
+
+
 class PublicChangesFeed(Feed):
     """Atom: the latest FEED_LENGTH public changes (two queries: the last seq and the
     changes with their incidents' public titles)."""
 
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
 
     def title(self):
         return _("CivTrack: recent public changes")

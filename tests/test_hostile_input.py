@@ -7,6 +7,7 @@ a 400 or a form error naming the field and saying what is allowed."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from http import HTTPStatus
@@ -27,6 +28,7 @@ from tests.factories import (
     IncidentTypeFactory,
     LocationFactory,
     api_token,
+    approve_protection_requests,
     make_incident,
     researcher,
     reviewer,
@@ -359,7 +361,9 @@ def test_hostile_text_through_the_api_is_stored_verbatim_and_shown_escaped(
     assert citation.excerpt == SCRIPT + EMOJI
 
     incident = services.incident_submit(incident=incident, by=author)
-    services.incident_publish(incident=incident, by=reviewer())
+    services.incident_publish(
+        incident=incident, expected_version=incident.version, by=reviewer()
+    )
     for url in (
         f"/en/incidents/{incident.code}/",
         f"/ar/incidents/{incident.code}/",
@@ -804,6 +808,7 @@ def test_uploaded_files_are_never_served_by_the_application(client, world):
         file=SimpleUploadedFile("p.png", PNG),
         file_public=True,
     )
+    approve_protection_requests(source)  # a second reviewer approved it
 
     response = client.get("/" + source.file.name)
     media = client.get(source.file.url)
@@ -813,3 +818,194 @@ def test_uploaded_files_are_never_served_by_the_application(client, world):
     if media.status_code == 302:
         assert client.get(media["Location"]).status_code == 404
     assert re.fullmatch(r"sources/[0-9a-f]{2}/[0-9a-f]{64}", source.file.name)
+
+
+# ---------------------------------------------------------------------------------------
+# JSON bodies: API.md's limits (2 MiB → 413, 32 levels → 400), each named; never a 5xx
+# (issue 12 §5: `[`×1000 and a 21 MB body ended in the catch-all 500)
+# ---------------------------------------------------------------------------------------
+
+
+def _json_writes(user) -> list[tuple[str, str]]:
+    """(method, path) of the API's JSON writes `user` may make: create, edit (a draft
+    of theirs) and the workflow."""
+    code = make_incident(by=user).code
+    return [
+        ("post", "/api/v1/incidents/"),
+        ("patch", f"/api/v1/incidents/{code}/"),
+        ("post", f"/api/v1/incidents/{code}/submit/"),
+    ]
+
+
+def _send(client, method: str, path: str, body: bytes, **extra):
+    extra.setdefault("HTTP_IF_MATCH", '"1"')  # the drafts' version (edits need it)
+    return getattr(client, method)(
+        path, data=body, content_type="application/json", **extra
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 1000,
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 1000 + b"1" + b"}" * 1000,
+        b'{"title": ' + b"[" * 33 + b"]" * 33 + b"}",
+        b'{"casualty_rows": [' + b'{"a":' * 40 + b"1" + b"}" * 40 + b"]}",
+    ],
+    ids=["arrays-1000", "arrays-100000", "objects-1000", "33-levels", "nested-rows"],
+)
+def test_json_nested_too_deep_is_a_400_naming_the_limit(world, body):
+    user = researcher()
+    client = staff_client(user)
+
+    for method, path in _json_writes(user):
+        response = _send(client, method, path, body)
+
+        assert response.status_code == HTTPStatus.BAD_REQUEST, (method, path)
+        assert "32 levels" in response.json()["detail"], (method, path)
+
+
+def test_json_nested_32_levels_is_read(world):
+    """The limit is 32: a body at exactly that depth is parsed and answered by the
+    serializer (here: a field error), not refused as too deep."""
+    body = b'{"title": ' + b"[" * 31 + b"]" * 31 + b"}"
+
+    response = _send(staff_client(), "post", "/api/v1/incidents/", body)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "title" in response.json()
+    assert "levels" not in str(response.json())
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024 + 1, 21 * 1024 * 1024])
+def test_a_json_body_over_2_mib_is_a_413_naming_the_limit(world, size):
+    body = b'{"title": "' + b"x" * size + b'"}'
+    user = researcher()
+    client = staff_client(user)
+
+    for method, path in _json_writes(user):
+        response = _send(client, method, path, body)
+
+        assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        assert "2097152 bytes (2 MiB)" in response.json()["detail"]
+    assert Incident.objects.count() == 3
+
+
+def test_the_json_limit_is_a_setting(world, settings):
+    settings.CIVTRACK_MAX_JSON_BYTES = 100
+    body = json.dumps(_payload(summary="x" * 200)).encode()
+
+    response = _send(staff_client(), "post", "/api/v1/incidents/", body)
+
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert "at most 100 bytes" in response.json()["detail"]
+
+
+def test_a_body_longer_than_its_content_length_is_never_read_past_it(world):
+    """A client declaring a small Content-Length and streaming more: only the declared
+    bytes are read (a truncated JSON document: 400), nothing beyond."""
+    body = b'{"title": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+
+    response = _send(
+        staff_client(), "post", "/api/v1/incidents/", body, CONTENT_LENGTH="12"
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_a_body_declaring_more_than_the_limit_is_refused_unread(world):
+    response = _send(
+        staff_client(),
+        "post",
+        "/api/v1/incidents/",
+        b"{}",
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+    )
+
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert "2 MiB" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("length", ["", "abc", "-5"])
+def test_a_chunked_body_without_a_usable_length_is_a_4xx(world, length):
+    """Chunked transfer (no Content-Length) or a nonsense length: the body is taken as
+    empty (the serializer names the missing fields) or unreadable, never a 5xx."""
+    response = _send(
+        staff_client(),
+        "post",
+        "/api/v1/incidents/",
+        b"[" * 1000,
+        CONTENT_LENGTH=length,
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "title" in response.json() or "JSON parse error" in str(response.json())
+
+
+def test_json_that_is_not_utf8_is_a_400(world):
+    response = _send(staff_client(), "post", "/api/v1/incidents/", b'{"title": "\xff"}')
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_nested_json_inside_multipart_fields_is_text_never_a_5xx(world):
+    deep = "[" * 100_000
+
+    response = staff_client().post(
+        "/api/v1/sources/",
+        {"kind": "ngo_report", "title": deep[:500], "author": deep},
+        format="multipart",
+    )
+
+    assert response.status_code < 500
+    assert response.status_code in (HTTPStatus.CREATED, HTTPStatus.BAD_REQUEST)
+
+
+def test_too_many_form_fields_is_a_400_not_a_500(world):
+    fields = {f"f{i}": "x" for i in range(2000)}
+
+    response = staff_client().post(
+        "/api/v1/sources/", {"kind": "ngo_report", "title": "T", **fields}
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Too many" in response.json()["detail"]
+
+
+def test_every_api_view_parses_json_with_the_limits():
+    """No endpoint escapes the limits: every DRF view under /api/ that reads JSON
+    reads it with api/parsers.py's parser."""
+    from django.urls import get_resolver
+    from rest_framework.parsers import JSONParser
+    from rest_framework.test import APIRequestFactory
+
+    from api.parsers import LimitedJSONParser
+
+    def views(patterns, prefix=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern), pattern.callback
+
+    factory = APIRequestFactory()
+    checked = 0
+    for route, callback in views(get_resolver().url_patterns):
+        cls = getattr(callback, "cls", None)
+        if cls is None:
+            continue
+        for method in ("post", "put", "patch", "delete"):
+            # The views choose their parsers by method and action (api/views_write.py).
+            view = cls()
+            view.request = getattr(factory, method)("/api/")
+            view.action_map = getattr(callback, "actions", None) or {}
+            view.kwargs, view.args, view.format_kwarg = {}, (), None
+            for parser in view.get_parsers():
+                if isinstance(parser, JSONParser):
+                    assert isinstance(parser, LimitedJSONParser), (route, method)
+                    checked += 1
+    assert checked > 5

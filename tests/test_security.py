@@ -1,6 +1,7 @@
 """Accounts and headers: sign-in lockout, two-factor codes, CSP and security headers."""
 
 import logging
+import re
 
 import pytest
 import time_machine
@@ -86,6 +87,56 @@ def test_a_user_with_a_totp_device_must_give_its_code(client, staff):
     assert without.status_code == 200
     assert wrong.status_code == 200
     assert right.status_code == 302
+
+
+def _normalised(response) -> tuple[int, list[str], bytes]:
+    """What tells one sign-in answer from another: status, templates and the body,
+    with the per-request CSRF token (and nothing else) blanked."""
+    body = re.sub(
+        rb'name="csrfmiddlewaretoken" value="[^"]*"',
+        b'name="csrfmiddlewaretoken" value=""',
+        response.content,
+    )
+    return (
+        response.status_code,
+        [t.name for t in response.templates if t.name],
+        body,
+    )
+
+
+def test_a_right_password_without_the_right_code_answers_like_a_wrong_password(staff):
+    """Issue 12 §6: the form said "enter the code" after a right password and "wrong
+    username or password" after a wrong one, confirming a guessed password."""
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+
+    wrong_password = sign_in(Client(), "rania", "wrong-guess", token="123456")
+    no_code = sign_in(Client(), "rania", PASSWORD)
+    wrong_code = sign_in(Client(), "rania", PASSWORD, token="123456")
+    device.refresh_from_db()
+    device.throttle_reset()
+    wrong_password_no_code = sign_in(Client(), "rania", "wrong-guess")
+
+    expected = _normalised(wrong_password)
+    assert expected[0] == 200
+    assert b"two-factor app" in expected[2]  # one message names every part
+    assert _normalised(no_code) == expected
+    assert _normalised(wrong_code) == expected
+    assert _normalised(wrong_password_no_code)[1:] == expected[1:]
+    assert SignInFailure.objects.filter(username="rania").count() == 4
+
+
+def test_a_user_without_a_device_who_gets_the_password_wrong_sees_the_same_message(
+    staff,
+):
+    other = UserFactory(username="omar", is_staff=True)
+    TOTPDevice.objects.create(user=other, name="phone", confirmed=True)
+
+    without_device = sign_in(Client(), "rania", "wrong-guess")
+    with_device = sign_in(Client(), "omar", PASSWORD)
+
+    assert _normalised(without_device)[1] == _normalised(with_device)[1]
+    without_body = _normalised(without_device)[2].replace(b"rania", b"omar")
+    assert without_body == _normalised(with_device)[2]
 
 
 def test_mandatory_two_factor_keeps_unverified_staff_out(client, staff, settings):

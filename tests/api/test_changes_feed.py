@@ -189,7 +189,9 @@ def test_a_poller_never_misses_or_repeats_a_change_under_concurrent_writes(
         try:
             for incident in incidents:
                 with transaction.atomic():
-                    services.incident_publish(incident=incident, by=by)
+                    services.incident_publish(
+                        incident=incident, expected_version=incident.version, by=by
+                    )
                     time.sleep(rng.uniform(0, 0.01))  # commit late, lock held
                 for n in range(2):
                     with transaction.atomic():
@@ -285,3 +287,31 @@ def test_the_atom_feed_keeps_to_a_fixed_number_of_queries(django_assert_num_quer
 
     root = ET.fromstring(response.content)  # noqa: S314 - our own output
     assert len(root.findall(f"{ATOM}entry")) == 3
+
+
+@pytest.mark.django_db
+def test_the_atom_feed_declares_every_text_as_text_and_keeps_markup_literal():
+    """Issue 12 §4: entries declared `type="html"` for plain text, so a feed reader
+    rendered a reason's markup as elements. Every text construct is `type="text"`."""
+    markup = '<img src=x onerror="alert(1)"><b>bold</b>'
+    incident = make_incident(status="published", title=markup)
+    services.incident_withdraw(
+        incident=make_incident(status="published", title="Other"),
+        withdrawn_reason=markup,
+        by=reviewer(),
+    )
+
+    response = PublicChangesFeed()(RequestFactory().get("/en/changes/feed/"))
+
+    root = ET.fromstring(response.content)  # noqa: S314 - our own output
+    constructs = [
+        element
+        for name in ("title", "subtitle", "summary", "rights", "content")
+        for element in root.iter(f"{ATOM}{name}")
+    ]
+    assert len(constructs) >= 5
+    assert {element.get("type") for element in constructs} == {"text"}
+    texts = [element.text or "" for element in constructs]
+    assert markup in " ".join(texts)  # the reason, literal
+    assert any(t.endswith(markup) and incident.code in t for t in texts)
+    assert b"<b>bold</b>" not in response.content  # escaped in the XML
