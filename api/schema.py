@@ -12,6 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.openapi import AutoSchema
+
+
+class CivTrackAutoSchema(AutoSchema):
+    """An operation's description is what its `extend_schema(description=…)` says for
+    the API's users, never a docstring: docstrings are written for the project's
+    developers (internal module names, notes to self) and drf-spectacular would
+    otherwise publish a view's or mixin's docstring as the description of every
+    operation that has none of its own."""
+
+    def get_description(self) -> str:
+        return ""
 
 
 class CivTrackSessionScheme(SessionScheme):
