@@ -22,6 +22,8 @@ one: byte for byte `export_row()` of incidents/importers/civtrack_csv.py for the
 items for GeoJSON properties.
 
 How PostgreSQL's text is made Python's:
+- text cells are made spreadsheet-safe first (incidents/spreadsheet.py: a leading `'`
+  before `=`, `+`, `-`, `@`, tab, CR or `'`), as `export_row()` makes them;
 - text that needs it is quoted as csv.writer quotes (QUOTE_MINIMAL: a comma, a quote, CR
   or LF), empty and NULL both as nothing;
 - floats: PostgreSQL's shortest round-trip text, with `.0` added to whole numbers as
@@ -52,6 +54,7 @@ from incidents.models import (
     TargetType,
     WeaponType,
 )
+from incidents.spreadsheet import spreadsheet_escape_sql
 
 
 def sql_string(value: str) -> str:
@@ -128,9 +131,8 @@ def _ids_cte(ids_sql: str) -> str:
 def _order(keyset: Keyset) -> str:
     """The keyset's order (api/pagination.py `Keyset.order_by`) over `b`."""
     direction = "DESC" if keyset.descending else "ASC"
-    nulls = ""
-    if keyset.nullable:
-        nulls = " NULLS LAST" if keyset.descending else " NULLS FIRST"
+    # Nulls (not recorded, unknown max) last in both directions, as the API lists them.
+    nulls = " NULLS LAST" if keyset.nullable else ""
     return f"b.k {direction}{nulls}, b.id {direction}"
 
 
@@ -215,8 +217,8 @@ _EMPTY_TAIL = "," * len(ROW_COLUMNS)
 
 def _csv_cell(column: str) -> str:
     source = _CSV_SOURCE.get(column, column)
-    if "." in source:
-        return csv_quote(source)
+    if "." in source:  # codes and lists of codes, joined: text
+        return csv_quote(spreadsheet_escape_sql(source))
     model_field = Incident._meta.get_field(source)
     value = _column(source)
     internal = model_field.get_internal_type()
@@ -227,7 +229,7 @@ def _csv_cell(column: str) -> str:
     if internal == "FloatField":
         return f"coalesce({float_text(value)}, '')"
     if internal in ("CharField", "TextField"):
-        return csv_quote(value)
+        return csv_quote(spreadsheet_escape_sql(value))
     return f"coalesce({value}::text, '')"  # numbers and dates: their text is Python's
 
 

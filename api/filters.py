@@ -300,9 +300,11 @@ class ActorParam(ParamField):
 
 
 class LocationParam(ParamField):
-    """Comma-separated location slugs or pcodes → location ids. For the public, the
-    own place of a sensitive facility is answered exactly as an unknown slug (DOMAIN.md:
-    no query may narrow down, or confirm, a sensitive facility's real place)."""
+    """Comma-separated location slugs or pcodes → location ids. For the public, a
+    sensitive facility's own site is answered exactly as an unknown slug; every other
+    place answers as it would if the facility were not sensitive (DOMAIN.md "Nothing may
+    be inferred from what is hidden": the public values of the incidents that target it
+    already sit at its district)."""
 
     def __init__(self, *, user=None, **kwargs):
         self.user = user
@@ -312,7 +314,7 @@ class LocationParam(ParamField):
         keys = _split(value)
         places = Location.objects.all()
         if not is_staff_member(self.user):
-            places = places.exclude(selectors.holds_sensitive_facility())
+            places = places.exclude(selectors.sensitive_facility_site())
         rows = list(
             places.filter(Q(slug__in=keys) | Q(pcode__in=keys)).only(
                 "id", "slug", "pcode", "merged_into"
@@ -367,7 +369,8 @@ class FacilityParam(ParamField):
         bad = [r for r in refs if not re.fullmatch(r"F-[0-9]{6,}", r)]
         if bad:
             raise forms.ValidationError(
-                f"Enter facility refs such as F-000123, not {', '.join(bad)}."
+                "Enter facility refs (F- and six digits, as /api/v1/facilities/ "
+                f"lists them), not {', '.join(bad)}."
             )
         ids = dict(Facility.objects.filter(ref__in=refs).values_list("ref", "id"))
         unknown = [r for r in refs if r not in ids]
@@ -383,7 +386,7 @@ class ExternalRefParam(ParamField):
         system, sep, ref = value.partition(":")
         if system not in self.systems or (sep and not ref.strip()):
             raise forms.ValidationError(
-                "Enter system:value (e.g. ucdp_ged:123456) or a bare system; "
+                "Enter system:value (e.g. ucdp_ged:214797) or a bare system; "
                 f"systems: {', '.join(self.systems)}."
             )
         return (system, ref.strip() if sep else None)
@@ -471,6 +474,10 @@ CASUALTY_PARAMS = tuple(
     for bound in ("min", "max")
     for op in ("gte", "lte")
 )
+# `<measure>_recorded=true|false`: whether the incident records the measure at all
+# (DOMAIN.md "Not recorded is not zero": a null min is not recorded, a null max alone is
+# only "at least min").
+RECORDED_PARAMS = tuple(f"{total}_recorded" for total in TOTALS)
 
 # Orderings (keyset: the field, then id the same way), each served by an index.
 ORDERINGS = {
@@ -562,6 +569,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     grading = _param(ChoiceListParam, choices=[c.value for c in Incident.Grading])
     status = _param(ChoiceListParam, choices=[c.value for c in Incident.Status])
     locals().update({name: _param(IntParam) for name in CASUALTY_PARAMS})
+    locals().update({name: _param(BoolParam) for name in RECORDED_PARAMS})
     casualties_known = _param(BoolParam)
     aggregate = _param(BoolParam)
     has_coordinates = _param(BoolParam)
@@ -703,15 +711,15 @@ class IncidentFilterSet(django_filters.FilterSet):
             value = get(name)
             if value is None:
                 continue
+            # A null bound satisfies no range filter (DOMAIN.md): nothing is inferred
+            # about a count that is not recorded, nor about an unknown maximum.
             column, op = name.split("__")
-            if column.endswith("_max") and op == "gte":
-                # A null max means "at least min": unbounded above, so it may exceed
-                # any number, but it never satisfies an upper bound (…_max__lte).
-                queryset = queryset.filter(
-                    Q(**{f"{column}__gte": value}) | Q(**{f"{column}__isnull": True})
-                )
-            else:
-                queryset = queryset.filter(**{f"{column}__{op}": value})
+            queryset = queryset.filter(**{f"{column}__{op}": value})
+        for name in RECORDED_PARAMS:
+            if get(name) is not None:
+                # Recorded = a minimum exists (a floor "at least N" is recorded).
+                column = name.removesuffix("_recorded") + "_min"
+                queryset = queryset.filter(**{f"{column}__isnull": not get(name)})
 
         for name in ("casualties_known", "aggregate"):
             if get(name) is not None:
@@ -879,7 +887,14 @@ def _canonical(name: str, raw: str) -> str:
     if "," in value and name != "bbox":
         return ",".join(sorted(_split(value)))
     if value.lower() in ("true", "false", "1", "0") and name.endswith(
-        ("_exact", "health_care", "_known", "aggregate", "has_coordinates")
+        (
+            "_exact",
+            "health_care",
+            "_known",
+            "_recorded",
+            "aggregate",
+            "has_coordinates",
+        )
     ):
         return "true" if value.lower() in ("true", "1") else "false"
     return value
@@ -983,11 +998,16 @@ def _casualty_doc(name: str) -> str:
     total, bound = column.rsplit("_", 1)
     sign = "≥" if op == "gte" else "≤"
     text = f"{total.replace('_', ' ')}: the range's {bound} {sign} this number."
-    if bound == "max" and op == "lte":
-        text += " A null (unknown) max never matches."
-    if bound == "max" and op == "gte":
-        text += " A null (unknown, 'at least') max always matches."
+    text += " A null bound (not recorded, or an unknown max: 'at least') never matches."
     return text
+
+
+def _recorded_doc(name: str) -> str:
+    measure = name.removesuffix("_recorded").replace("_", " ")
+    return (
+        f"true: incidents that record {measure} (a range or a floor); false: those "
+        "that do not (not recorded is not zero)."
+    )
 
 
 PARAMETER_DOCS: list[tuple[str, str, str]] = [
@@ -1021,7 +1041,12 @@ PARAMETER_DOCS: list[tuple[str, str, str]] = [
     ("weapon_exact", "bool", "true: weapon codes without their children."),
     ("target_type", "str", "Target type codes, comma separated; includes children."),
     ("target_type_exact", "bool", "true: target type codes without their children."),
-    ("facility", "str", "Facility ref (F-000123): its whole attack history."),
+    (
+        "facility",
+        "str",
+        "Facility refs (F- and six digits, as /api/v1/facilities/ lists them), "
+        "comma separated: their whole attack history.",
+    ),
     (
         "governorate",
         "str",
@@ -1034,18 +1059,27 @@ PARAMETER_DOCS: list[tuple[str, str, str]] = [
         "true: a health facility or ambulance hit, or medical "
         "personnel among the casualties.",
     ),
-    ("actor", "str", "Actor slugs, comma separated; includes subunits."),
+    (
+        "actor",
+        "str",
+        "Actor slugs, comma separated; includes subunits (e.g. "
+        "25th-special-mission-forces-division, the Tiger Forces).",
+    ),
     ("actor_exact", "bool", "true: the actors without their subunits."),
     ("actor_role", "str", "perpetrator (default), associated or target."),
     (
         "actor_involvement",
         "str",
-        "any (default), certain or possible (DOMAIN.md: "
-        "competing hypotheses); qualifies actor and bloc.",
+        "any (default), certain or possible (an actor named in one of competing "
+        "hypotheses is possible); qualifies actor and bloc.",
     ),
     ("actor_confidence", "str", "Confidences that count, default confirmed,likely."),
     ("bloc", "str", "Reporting blocs, comma separated: " + ", ".join(Bloc.values)),
-    ("location", "str", "Place slug or pcode; includes every place under it."),
+    (
+        "location",
+        "str",
+        "Place slug or pcode; includes every place under it (e.g. idleb or SY07).",
+    ),
     ("location_exact", "bool", "true: the place only, not the places under it."),
     ("bbox", "str", "min_lon,min_lat,max_lon,max_lat (on the public point)."),
     ("geo_precision", "str", "Comma separated: " + ", ".join(GEO_PRECISION_ORDER)),
@@ -1057,13 +1091,26 @@ PARAMETER_DOCS: list[tuple[str, str, str]] = [
     ),
     ("status", "str", "Staff only; the public may only ask for published."),
     *[(name, "int", _casualty_doc(name)) for name in CASUALTY_PARAMS],
+    *[(name, "bool", _recorded_doc(name)) for name in RECORDED_PARAMS],
     ("casualties_known", "bool", "Whether the incident records any casualty count."),
     ("aggregate", "bool", "Records that sum many events (default: both)."),
     ("has_coordinates", "bool", "Whether the incident has a (public) point."),
-    ("external_ref", "str", "system:value (ucdp_ged:123456) or a bare system."),
+    (
+        "external_ref",
+        "str",
+        "system:value (e.g. ucdp_ged:214797) or a bare system (e.g. "
+        "insecurity_insight).",
+    ),
     ("source", "int", "Source id: every incident citing it."),
     ("updated_since", "datetime", "ISO 8601 timestamp."),
-    ("ordering", "str", "One of: " + ", ".join(ORDERINGS) + " (default -date_start)."),
+    (
+        "ordering",
+        "str",
+        "One of: "
+        + ", ".join(ORDERINGS)
+        + " (default -date_start). By civilians_killed_max, nulls (not recorded, or "
+        "an unknown max) come last in both directions.",
+    ),
     ("fields", "str", "Comma-separated subset of: " + ", ".join(LIST_FIELDS)),
     ("lang", "str", "en (default) or ar: names and labels in that language."),
 ]

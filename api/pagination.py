@@ -2,9 +2,10 @@
 ORDER BY key, id LIMIT n`, so any ordering stays fast at any depth (API.md).
 
 The cursor is opaque and signed (django.core.signing): a tampered or foreign cursor is a
-400 naming `cursor`. A nullable key (civilians_killed_max) sorts its nulls as its index
-does — after every number going down, before every number going up — i.e. a null acts as
-minus infinity in both directions, which keeps the comparison below consistent.
+400 naming `cursor`. A nullable key (civilians_killed_max: null is "not recorded" or
+"at least", DOMAIN.md) puts its nulls last in both directions, as a reader expects; a
+page walked backwards (`previous`) reads the same order from its end, so there the nulls
+come first. `Keyset.after` compares accordingly, so paging returns every row once.
 """
 
 from __future__ import annotations
@@ -39,31 +40,35 @@ class Keyset:
         descending = self.descending != reverse
         column = F(self.field)
         if self.nullable:
-            first = (
-                column.desc(nulls_last=True)
-                if descending
-                else column.asc(nulls_first=True)
-            )
+            # Nulls last in the order as shown; walking it backwards, they come first.
+            nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+            first = column.desc(**nulls) if descending else column.asc(**nulls)
         else:
             first = column.desc() if descending else column.asc()
         return [first, F("id").desc() if descending else F("id").asc()]
 
     def after(self, value: Any, pk: int, reverse: bool = False) -> Q:
         """Rows strictly after (value, pk) in this order (or in the reversed one).
-        Written as `key <= v AND (key < v OR id < pk)` so the index range starts at v."""
+        Written as `key <= v AND (key < v OR id < pk)` so the index range starts at v.
+        Nulls lie at the end of the walk going forwards and at its start backwards."""
         f = self.field
-        if self.descending == reverse:  # ascending
-            if value is None:
-                return Q(**{f"{f}__isnull": True, "id__gt": pk}) | Q(
-                    **{f"{f}__isnull": False}
-                )
-            return Q(**{f"{f}__gte": value}) & (Q(**{f"{f}__gt": value}) | Q(id__gt=pk))
+        descending = self.descending != reverse
+        id_after = Q(id__lt=pk) if descending else Q(id__gt=pk)
+        nulls_at_end = self.nullable and not reverse
         if value is None:
-            return Q(**{f"{f}__isnull": True, "id__lt": pk})
-        condition = Q(**{f"{f}__lte": value}) & (
-            Q(**{f"{f}__lt": value}) | Q(id__lt=pk)
-        )
-        if self.nullable:
+            condition = Q(**{f"{f}__isnull": True}) & id_after
+            if not nulls_at_end:
+                condition |= Q(**{f"{f}__isnull": False})
+            return condition
+        if descending:
+            condition = Q(**{f"{f}__lte": value}) & (
+                Q(**{f"{f}__lt": value}) | id_after
+            )
+        else:
+            condition = Q(**{f"{f}__gte": value}) & (
+                Q(**{f"{f}__gt": value}) | id_after
+            )
+        if nulls_at_end:
             condition |= Q(**{f"{f}__isnull": True})
         return condition
 

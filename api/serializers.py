@@ -455,9 +455,16 @@ def build_incident_detail(incident_id: int, ctx: IncidentContext) -> dict[str, A
 
 
 class RangeSerializer(serializers.Serializer):
-    min = serializers.IntegerField()
+    """A per-incident count (DOMAIN.md "Not recorded is not zero"): both null = not
+    recorded (never 0); `max` null alone = a floor ("at least min")."""
+
+    min = serializers.IntegerField(
+        allow_null=True,
+        help_text="null: not recorded (not a claim of zero; v1 correction 2026-12-07).",
+    )
     max = serializers.IntegerField(
-        allow_null=True, help_text="null: unknown upper bound ('at least min')."
+        allow_null=True,
+        help_text="null: not recorded, or an unknown upper bound ('at least min').",
     )
 
 

@@ -13,6 +13,8 @@ from api.auth import LogoutView
 from api.exceptions import api_not_found
 from api.views_changes import ChangesView
 from api.views_map import MapClustersView
+from api.views_protection import ProtectionRequestViewSet
+from api.views_root import ApiIndexView, ApiRootView
 from api.views_stats import StatsCompareView, StatsSummaryView
 from api.views_write import ImportBatchViewSet
 
@@ -26,6 +28,9 @@ router.register("locations", views.LocationViewSet, basename="location")
 router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("imports", ImportBatchViewSet, basename="import")
+router.register(
+    "protection-requests", ProtectionRequestViewSet, basename="protection-request"
+)
 
 # 2. Plain views (statistics, map, changes feed, auth, imports …) ---------------------
 v1_urlpatterns = [
@@ -37,11 +42,23 @@ v1_urlpatterns = [
     path("changes/", ChangesView.as_view(), name="changes"),
 ]
 
+# 3. The index of /api/v1/ (as DRF's root view): every list resource and plain view.
+V1_RESOURCES = (
+    *((prefix, f"api:{basename}-list") for prefix, _, basename in router.registry),
+    *(
+        (p.name, f"api:{p.name}")
+        for p in v1_urlpatterns
+        if p.name != "auth-logout"  # an action, not a resource
+    ),
+)
+
 urlpatterns = [
+    path("", ApiIndexView.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"
     ),
+    path("v1/", ApiRootView.as_view(resources=V1_RESOURCES), name="root-v1"),
     path("v1/", include([*v1_urlpatterns, *router.urls])),
     # Keep last: every other /api/ path answers a JSON 404 (never an HTML page).
     re_path(r"^", api_not_found),

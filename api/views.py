@@ -52,6 +52,7 @@ from api.pagination import (
     read_page_size,
     single,
 )
+from api.protection import FacilityProtectionMixin, SourceProtectionMixin
 from api.renderers import ApiContentNegotiation, ORJSONRenderer
 from api.throttling import AnonRateThrottle, UserRateThrottle
 from api.views_write import IncidentWriteMixin, SourceWriteMixin
@@ -236,7 +237,7 @@ BAD_REQUEST = OpenApiResponse(
     list=extend_schema(
         summary="List incidents",
         operation_id="v1_incidents_list",
-        description="Cursor-paginated, exact `count`, every filter of API.md. "
+        description="Cursor-paginated, exact `count`, every filter below. "
         "`format=csv` / `format=geojson` stream the whole filtered set.",
         parameters=LIST_PARAMETERS,
         responses={
@@ -249,6 +250,11 @@ BAD_REQUEST = OpenApiResponse(
     ),
     retrieve=extend_schema(
         summary="One incident",
+        description="The full record: everything in the list form plus its sources "
+        "(public ones), casualty rows, attributions with their hypotheses, weapons, "
+        "targets and external references. The ETag is the incident's version. A "
+        "withdrawn incident answers 410 with its public reason; a merged one 301 to "
+        "its survivor; an unpublished or unknown code 404.",
         parameters=[LANG_PARAMETER],
         responses={
             200: s.IncidentDetailSerializer,
@@ -595,6 +601,8 @@ def _read_list_params(view, allowed: set[str]) -> tuple[dict[str, list[str]], in
 @extend_schema_view(
     list=extend_schema(
         summary="List actors",
+        description="Armed forces, units and groups, with their bloc and parent. "
+        "`q` matches any name or alias (in English or Arabic).",
         operation_id="v1_actors_list",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="Name or alias."),
@@ -615,6 +623,8 @@ def _read_list_params(view, allowed: set[str]) -> tuple[dict[str, list[str]], in
     ),
     retrieve=extend_schema(
         summary="One actor",
+        description="An actor with its hierarchy (parent and children), bloc, "
+        "aliases in both languages and relations to other actors.",
         parameters=[LANG_PARAMETER],
         responses={
             200: s.ActorDetailSerializer,
@@ -840,6 +850,8 @@ def _stats_url(request, slug: str) -> str | None:
 @extend_schema_view(
     list=extend_schema(
         summary="List places (gazetteer)",
+        description="Governorates, districts, subdistricts and communities with their "
+        "pcode, level and parent. `q` matches any name or spelling.",
         operation_id="v1_locations_list",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="Name or spelling."),
@@ -858,6 +870,8 @@ def _stats_url(request, slug: str) -> str | None:
     ),
     retrieve=extend_schema(
         summary="One place",
+        description="A place with its pcode, level, parent chain, point and names in "
+        "both languages.",
         parameters=[LANG_PARAMETER],
         responses={
             200: s.LocationDetailSerializer,
@@ -891,11 +905,12 @@ class LocationViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return selectors.public_locations()
 
     def _known_places(self):
-        """Places a slug or pcode may name: the public never learns that the own place
-        of a sensitive facility exists (it answers as an unknown slug)."""
+        """Places a slug or pcode may name: the public never learns that a sensitive
+        facility's own site exists (it answers as an unknown slug); any other place
+        answers as if no facility were sensitive."""
         if is_staff_member(self.request.user):
             return Location.objects.all()
-        return Location.objects.exclude(selectors.holds_sensitive_facility())
+        return Location.objects.exclude(selectors.sensitive_facility_site())
 
     def _item(self, row: dict[str, Any], lang: str) -> dict[str, Any]:
         def name(en, ar):
@@ -1073,6 +1088,9 @@ def _districts(location_ids: list[int]) -> dict[int, dict[str, Any]]:
 @extend_schema_view(
     list=extend_schema(
         summary="List facilities",
+        description="Hospitals, schools and other facilities that incidents hit. A "
+        "sensitive facility is known to the public only by its ref, target type and "
+        "district: no name, operator, place or point.",
         operation_id="v1_facilities_list",
         parameters=[
             OpenApiParameter(
@@ -1089,11 +1107,14 @@ def _districts(location_ids: list[int]) -> dict[int, dict[str, Any]]:
     ),
     retrieve=extend_schema(
         summary="One facility and the incidents that hit it",
+        description="The facility and the list of published incidents that hit it. A "
+        "sensitive facility is known to the public only by its ref, target type and "
+        "district: no name, operator, place or point.",
         parameters=[LANG_PARAMETER],
         responses={200: s.FacilityDetailSerializer, 404: s.ErrorSerializer},
     ),
 )
-class FacilityViewSet(ApiViewMixin, viewsets.GenericViewSet):
+class FacilityViewSet(FacilityProtectionMixin, ApiViewMixin, viewsets.GenericViewSet):
     """A sensitive facility is known to the public only by its ref, target type and
     district (DOMAIN.md): no name, operator, place or point."""
 
@@ -1242,6 +1263,8 @@ SOURCE_KEYSET = Keyset("-id", "id", True, "int")
 @extend_schema_view(
     list=extend_schema(
         summary="List sources (public ones only)",
+        description="The sources cited by published incidents. A confidential source "
+        "is never listed.",
         operation_id="v1_sources_list",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="Title or publisher."),
@@ -1255,10 +1278,14 @@ SOURCE_KEYSET = Keyset("-id", "id", True, "int")
     ),
     retrieve=extend_schema(
         summary="One source",
+        description="A public source. A confidential source answers 404, exactly "
+        "like an unknown id.",
         responses={200: s.SourceSerializer, 404: s.ErrorSerializer},
     ),
 )
-class SourceViewSet(SourceWriteMixin, ApiViewMixin, viewsets.GenericViewSet):
+class SourceViewSet(
+    SourceProtectionMixin, SourceWriteMixin, ApiViewMixin, viewsets.GenericViewSet
+):
     """Public sources only: a confidential source answers 404, exactly like an unknown
     id (DOMAIN.md). SourceWriteMixin (api/views_write.py) adds POST. `file/` serves a
     published image re-encoded without metadata (incidents/public_files.py)."""
@@ -1432,6 +1459,9 @@ class VocabularyView(ApiViewMixin, APIView):
 
     @extend_schema(
         summary="Every code list, with labels in English and Arabic and definitions",
+        description="Every code list a tool needs to render or validate CivTrack "
+        "data: incident types, weapons, target types, gradings, statuses, precisions, "
+        "casualty groups and outcomes, blocs and the other choices.",
         responses={200: s.VocabulariesSerializer},
     )
     def get(self, request, *args, **kwargs):

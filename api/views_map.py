@@ -40,11 +40,21 @@ class ClusterSerializer(serializers.Serializer):
     lat = serializers.FloatField(help_text="Mean latitude of the cell's incidents.")
     lon = serializers.FloatField(help_text="Mean longitude of the cell's incidents.")
     count = serializers.IntegerField()
-    civilians_killed_min = serializers.IntegerField()
-    civilians_killed_max = serializers.IntegerField(
-        allow_null=True, help_text="Sum; null when one incident's max is unknown."
+    civilians_killed_min = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sum of the recorded minimums; null when no incident of the cell "
+        "records civilians killed.",
     )
-    civilians_killed_max_known = serializers.IntegerField()
+    civilians_killed_max = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sum; null when one incident's max is unknown or not recorded.",
+    )
+    civilians_killed_incidents_not_recorded = serializers.IntegerField(
+        help_text="Incidents of the cell where civilians killed is not recorded."
+    )
+    civilians_killed_incidents_max_unknown = serializers.IntegerField(
+        help_text="Incidents of the cell with a minimum but no maximum."
+    )
     bbox = serializers.ListField(
         child=serializers.FloatField(), help_text="[min_lon, min_lat, max_lon, max_lat]"
     )

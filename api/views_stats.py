@@ -35,6 +35,7 @@ from api.pagination import single
 from api.views import BAD_REQUEST, ApiViewMixin, _filter_parameters
 from incidents import public_cache, stats
 from incidents.models import Actor, Attribution
+from incidents.spreadsheet import spreadsheet_cells
 
 SUMMARY_EXTRA_PARAMS = frozenset({"group_by", "measure", "format", "bom"})
 COMPARE_EXTRA_PARAMS = frozenset({"measure", "format", "bom"})
@@ -153,8 +154,9 @@ def stats_csv_table(
     rows: list[dict[str, Any]], keys: list[str], measures: list[str]
 ) -> list[list[Any]]:
     """One header row and one line per row (totals last): keys, `incidents`,
-    `incidents_possible` for actor/bloc rows, and per range `<m>_min`, `<m>_max` (empty
-    when unknown), `<m>_max_known`, `<m>_incidents_max_unknown`; then the links."""
+    `incidents_possible` for actor/bloc rows, and per range `<m>_min` (empty when no
+    incident records it), `<m>_max` (empty when unknown), `<m>_incidents_not_recorded`,
+    `<m>_incidents_max_unknown`; then the links. An empty cell is never a zero."""
     by_actor = any(k in stats.ACTOR_KEYS for k in keys)
     header: list[str] = ["total"]
     for key in keys:
@@ -166,7 +168,7 @@ def stats_csv_table(
         header += [
             f"{name}_min",
             f"{name}_max",
-            f"{name}_max_known",
+            f"{name}_incidents_not_recorded",
             f"{name}_incidents_max_unknown",
         ]
     header.append("incidents_url")
@@ -183,10 +185,10 @@ def stats_csv_table(
         for name in measures:
             value = row[name]
             line += [
-                value["min"],
+                _cell(value["min"]),
                 _cell(value["max"]),
-                value.get("max_known", value["max"]),
-                value.get("incidents_max_unknown", 0),
+                value["incidents_not_recorded"],
+                value["incidents_max_unknown"],
             ]
         line.append(_cell(row.get("incidents_url")))
         if by_actor:
@@ -204,7 +206,8 @@ def _csv_response(
     buffer = io.StringIO()
     if bom:
         buffer.write("\ufeff")
-    csv.writer(buffer).writerows(table)
+    # Text cells spreadsheet-safe (API.md): the table's numbers are ints, its text str.
+    csv.writer(buffer).writerows(spreadsheet_cells(line) for line in table)
     now = timezone.now()
     query = slugify(result.normalized.replace("=", "-").replace("&", "-"))[:80]
     filename = f"civtrack-{name}-{query or 'all'}-{now.date().isoformat()}.csv"
@@ -221,15 +224,23 @@ def _csv_response(
 
 
 class RangeSumSerializer(serializers.Serializer):
-    min = serializers.IntegerField()
-    max = serializers.IntegerField(
-        allow_null=True, help_text="null: unknown for some incident ('at least min')."
+    min = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sum of the recorded minimums (an incident where the measure is not "
+        "recorded adds nothing): a true 'at least'. null only when no incident of the "
+        "row records the measure.",
     )
-    max_known = serializers.IntegerField(
-        required=False, help_text="Only when max is null: the sum of the known maxima."
+    max = serializers.IntegerField(
+        allow_null=True,
+        help_text="Sum of the maximums; null when any incident's max is unknown or the "
+        "measure is not recorded in any incident ('at least min').",
+    )
+    incidents_not_recorded = serializers.IntegerField(
+        help_text="Incidents where the measure is not recorded (null min)."
     )
     incidents_max_unknown = serializers.IntegerField(
-        required=False, help_text="Only when max is null: incidents with no known max."
+        help_text="Incidents that record a minimum but no maximum (never counted in "
+        "incidents_not_recorded as well)."
     )
 
 
@@ -315,7 +326,7 @@ class StatsSummaryView(ApiViewMixin, APIView):
     @extend_schema(
         summary="Statistics: range sums grouped by one or two keys",
         operation_id="v1_stats_summary",
-        description="Counts as DOMAIN.md 'Statistics' defines: ranges [sum of min, sum "
+        description="Counts as the methodology page defines them: ranges [sum of min, sum "
         "of max]; actor/bloc rows take `min` over the incidents in which the actor is "
         "certainly involved and `max` over all of them. The last row is the totals "
         "row, over distinct incidents.",
@@ -343,7 +354,12 @@ class StatsSummaryView(ApiViewMixin, APIView):
                     "year": 2016,
                     "total": False,
                     "incidents": 2,
-                    "civilians_killed": {"min": 15, "max": 20},
+                    "civilians_killed": {
+                        "min": 15,
+                        "max": 20,
+                        "incidents_not_recorded": 0,
+                        "incidents_max_unknown": 0,
+                    },
                 },
                 response_only=True,
             )

@@ -41,11 +41,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api import write_serializers as ws
 from api.exceptions import api_exception_handler
+from api.parsers import LimitedJSONParser
 from api.permissions import CanEditIncident, IsReviewer, IsStaffMember
 from api.serializers import ErrorSerializer, IncidentDetailSerializer
 from api.throttling import AnonRateThrottle, UserRateThrottle
@@ -163,9 +164,13 @@ def _refuse_oversized_body(request) -> None:
         )
 
 
-def _check_source_flags(user, data: dict[str, Any]) -> None:
-    if data.get("file_public") and not services.is_reviewer(user):
-        raise exceptions.PermissionDenied(services.FILE_PUBLIC_REFUSED)
+def _asked(request, saved) -> list[str]:
+    """The ProtectionRequests a write filed instead of lowering a protection (a new
+    file or victim's name starts protected: DOMAIN.md "Lowering protection")."""
+    return [
+        request.build_absolute_uri(f"/api/v1/protection-requests/{asked.pk}/")
+        for asked in getattr(saved, "protection_requests", None) or []
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,6 +207,14 @@ _IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description='The version you edited, as its ETag: "7".',
+)
+
+_IF_MATCH_REVIEWED = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The version you reviewed, as its ETag: "7".',
 )
 
 _CREATE_EXAMPLE = OpenApiExample(
@@ -285,9 +298,9 @@ class IncidentWriteMixin(WriteThrottlesMixin):
         action_map = getattr(self, "action_map", None) or {}
         name = action_map.get(request.method.lower()) if request is not None else None
         if name in ("create", "partial_update", "update"):
-            return [JSONParser()]
+            return [LimitedJSONParser()]
         if name in self.incident_write_actions:
-            return [JSONParser(), FormParser(), MultiPartParser()]
+            return [LimitedJSONParser(), FormParser(), MultiPartParser()]
         return super().get_parsers()
 
     def get_serializer_class(self):
@@ -348,7 +361,11 @@ class IncidentWriteMixin(WriteThrottlesMixin):
 
     def _answer(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         incident.refresh_from_db()
-        response = Response(self._incident_body(incident), status=code)
+        body = self._incident_body(incident)
+        asked = _asked(self.request, incident)
+        if asked:
+            body = {**body, "protection_requests": asked}
+        response = Response(body, status=code)
         response["ETag"] = _etag(incident.version)
         return response
 
@@ -385,7 +402,6 @@ class IncidentWriteMixin(WriteThrottlesMixin):
             source = row["source"]
             problem: dict[str, list[str]] = {}
             if isinstance(source, ws.NewSource):
-                _check_source_flags(self.request.user, source.data)
                 try:
                     with service_errors():
                         source = services.source_create(
@@ -407,6 +423,10 @@ class IncidentWriteMixin(WriteThrottlesMixin):
 
     @extend_schema(
         summary="Create a draft incident with its parts",
+        description="Creates a `draft` (staff). Nested `casualty_rows`, "
+        "`attributions`, `weapons`, `targets`, `citations` and `victims` are written "
+        "in the same transaction; a source may be cited by id or created inline. "
+        "Answers 201 with the incident, its version as ETag and its URL as Location.",
         request=ws.IncidentCreateSerializer,
         responses={
             201: _INCIDENT_ANSWER,
@@ -527,6 +547,8 @@ class IncidentWriteMixin(WriteThrottlesMixin):
 
     @extend_schema(
         summary="Submit a draft for review",
+        description="draft → in review (researchers, reviewers and admins). Only a "
+        "draft can be submitted: otherwise 400 naming `status`.",
         request=ws.EmptySerializer,
         responses={200: _INCIDENT_ANSWER, **_WRITE_RESPONSES},
     )
@@ -540,6 +562,8 @@ class IncidentWriteMixin(WriteThrottlesMixin):
 
     @extend_schema(
         summary="Send an incident in review back to its author (reviewers)",
+        description="in review → draft, with the reason the researchers see in the "
+        "history (`reason` is required).",
         request=ws.SendBackSerializer,
         responses={200: _INCIDENT_ANSWER, **_WRITE_RESPONSES},
     )
@@ -556,24 +580,46 @@ class IncidentWriteMixin(WriteThrottlesMixin):
     @extend_schema(
         summary="Publish an incident in review (reviewers; four-eyes rule)",
         description="A reviewer who created or last edited the incident may not "
-        "publish it: 403 with that reason.",
+        "publish it: 403 with that reason. `If-Match` must carry the version you "
+        "reviewed (the ETag of the incident you read): without it the answer is 428; "
+        "when the incident changed since, 412 with `current_version` and nothing is "
+        "published.",
+        parameters=[_IF_MATCH_REVIEWED],
         request=ws.PublishSerializer,
-        responses={200: _INCIDENT_ANSWER, **_WRITE_RESPONSES},
+        responses={
+            200: _INCIDENT_ANSWER,
+            **_WRITE_RESPONSES,
+            412: ws.PreconditionFailedSerializer,
+            428: OpenApiResponse(description="If-Match is missing."),
+        },
     )
     @action(detail=True, methods=["post"])
     def publish(self, request, *args, **kwargs):
         incident = self._write_incident()
+        expected = self._if_match()
         data = self._validated(ws.PublishSerializer, data=request.data or {})
-        with service_errors():
-            incident = services.incident_publish(
-                incident=incident,
-                by=request.user,
-                public_reason=data.get("public_reason", ""),
+        try:
+            with service_errors():
+                incident = services.incident_publish(
+                    incident=incident,
+                    expected_version=expected,
+                    by=request.user,
+                    public_reason=data.get("public_reason", ""),
+                )
+        except services.StaleVersionError as conflict:
+            return self._precondition_failed(
+                conflict.current_version,
+                f"{conflict.incident.code} changed since version {expected}, which "
+                f"you reviewed (it is at version {conflict.current_version}): read it "
+                "again before publishing. Nothing was published.",
+                conflict.changed_fields,
             )
         return self._answer(incident)
 
     @extend_schema(
         summary="Withdraw a published incident (reviewers)",
+        description="published → withdrawn. Its code keeps answering (410) with "
+        "`withdrawn_reason`, which is public and required.",
         request=ws.WithdrawSerializer,
         responses={200: _INCIDENT_ANSWER, **_WRITE_RESPONSES},
     )
@@ -591,6 +637,9 @@ class IncidentWriteMixin(WriteThrottlesMixin):
 
     @extend_schema(
         summary="Merge an incident into another (reviewers)",
+        description="The incident's external references move to the survivor (`into`, "
+        "its code) and its code redirects there. An incident that has been public "
+        "can only merge into a published survivor.",
         request=ws.MergeSerializer,
         responses={200: _INCIDENT_ANSWER, **_WRITE_RESPONSES},
     )
@@ -633,7 +682,7 @@ class SourceWriteMixin(WriteThrottlesMixin):
     def get_parsers(self):
         request = getattr(self, "request", None)
         if request is not None and request.method == "POST":
-            return [JSONParser(), MultiPartParser(), FormParser()]
+            return [LimitedJSONParser(), MultiPartParser(), FormParser()]
         return super().get_parsers()
 
     def get_serializer_class(self):
@@ -665,16 +714,17 @@ class SourceWriteMixin(WriteThrottlesMixin):
         serializer = ws.SourceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        _check_source_flags(request.user, data)
         upload = data.pop("file", None)
         try:
             with service_errors():
                 source = services.source_create(by=request.user, file=upload, **data)
         except services.DuplicateSourceError as error:
             return Response(_duplicate_body(error), status=status.HTTP_409_CONFLICT)
-        response = Response(
-            ws.SourceResultSerializer(source).data, status=status.HTTP_201_CREATED
-        )
+        body = dict(ws.SourceResultSerializer(source).data)
+        asked = _asked(request, source)
+        if asked:
+            body["protection_requests"] = asked
+        response = Response(body, status=status.HTTP_201_CREATED)
         response["Location"] = _absolute(
             request,
             "api:source-detail",
@@ -803,6 +853,10 @@ class ImportBatchViewSet(WriteThrottlesMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="An import's progress, counts and per-row report",
+        description="Staff. The batch's status, progress, counts (created, updated, "
+        "unchanged, skipped, rejected) and the per-row report: line, external id, "
+        'what happened and why (for instance "needs a reviewer" for a row of a '
+        "researcher's import that would change an incident in review or published).",
         responses={
             200: ws.ImportBatchSerializer,
             401: OpenApiResponse(description="No valid token or session."),

@@ -490,7 +490,7 @@ class FacilityRefField(CodeField):
             model=Facility,
             lookup="ref",
             what="facility",
-            hint="Give a facility's ref such as F-000123 (see /api/v1/facilities/).",
+            hint="Give a facility's ref as /api/v1/facilities/ lists it (F- and six digits).",
             **kwargs,
         )
 

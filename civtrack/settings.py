@@ -226,6 +226,11 @@ CIVTRACK_MAX_UNZIPPED_MB = env_int(
     "CIVTRACK_MAX_UNZIPPED_MB", 10 * CIVTRACK_MAX_UPLOAD_MB
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# API JSON bodies (API.md "Limits and errors"): at most this many bytes (413 beyond it;
+# api/parsers.py, which also refuses more than 32 levels of nesting with a 400).
+CIVTRACK_MAX_JSON_BYTES = env_int("CIVTRACK_MAX_JSON_BYTES", 2 * 1024 * 1024)
+if CIVTRACK_MAX_JSON_BYTES < 1:
+    raise ImproperlyConfigured("CIVTRACK_MAX_JSON_BYTES must be 1 or more.")
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -261,7 +266,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly"
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.CivTrackAutoSchema",  # no docstrings in docs
+    # JSON with API.md's size and depth limits (api/parsers.py); uploads keep theirs.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("CIVTRACK_ANON_THROTTLE", "120/min"),
         "user": env_str("CIVTRACK_USER_THROTTLE", "2000/min"),
@@ -272,7 +283,18 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CivTrack API",
-    "DESCRIPTION": "Documented attacks on civilians in Syria, with sources and ranges.",
+    "DESCRIPTION": (
+        "Documented attacks on civilians in Syria, with sources and ranges.\n\n"
+        "**Changelog.** One correction within v1 (2026-12-07): a casualty measure "
+        "that is not recorded is `null` (an empty CSV cell), no longer `0` (DOMAIN.md "
+        '"Not recorded is not zero"), so every `min`/`max` may be null: '
+        '`{"min": null, "max": null}` is not recorded, `{"min": 3, "max": null}` is '
+        "at least 3. A null bound matches no range filter; `<measure>_recorded="
+        "true|false` filters on it; orderings put nulls last in both directions. "
+        "Range sums gain `incidents_not_recorded`; `max_known` is removed (it read "
+        "as a maximum below the minimum). A correction of false data is the one "
+        "reason a v1 field changes."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -2,9 +2,13 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from incidents import views_site
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("favicon.ico", views_site.favicon, name="favicon"),
+    path("robots.txt", views_site.robots_txt, name="robots-txt"),
 ]
 
 # The public site in English and Arabic: /en/…, /ar/… (PAGES.md); "/" redirects to the

@@ -16,12 +16,13 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -39,6 +40,7 @@ from incidents.forms import (
     MergeActorForm,
     MergeIncidentForm,
     MergeLocationForm,
+    PublishForm,
     ReasonForm,
     ServiceValidatedModelForm,
     SourceAdminForm,
@@ -61,11 +63,14 @@ from incidents.models import (
     IncidentWeapon,
     Location,
     LocationName,
+    ProtectionRequest,
     Source,
     TargetType,
     Victim,
     WeaponType,
 )
+from incidents.spreadsheet import spreadsheet_cells
+from incidents.templatetags.civtrack import range_words
 from incidents.text import normalize_name
 
 # ---------------------------------------------------------------------------------------
@@ -188,6 +193,22 @@ class ServiceSaveMixin:
             for name, value in form.cleaned_data.items()
             if name in names and name not in exclude
         }
+
+
+def _tell_protection_requests(request, saved) -> None:
+    """Say so when a save kept a protection and asked a reviewer to lower it instead
+    (services: DOMAIN.md "Lowering protection"); the value shown stays protected."""
+    for asked in getattr(saved, "protection_requests", None) or []:
+        messages.warning(
+            request,
+            format_html(
+                'Not changed yet: <a href="{}">request #{}</a> ({}) waits for a second '
+                "person who is a reviewer; until approved it stays protected.",
+                reverse("admin:incidents_protectionrequest_change", args=[asked.pk]),
+                asked.pk,
+                asked.get_target_display(),
+            ),
+        )
 
 
 class ServiceErrorsFormSet(BaseInlineFormSet):
@@ -531,11 +552,9 @@ class ImportBatchFilter(admin.SimpleListFilter):
 
 
 def _range(low, high) -> str:
-    if high is None:
-        return f"{low}+"
-    if low == high:
-        return str(low)
-    return f"{low}–{high}"
+    """The pages' wording (one helper, both languages): "not recorded" for a count
+    never entered, never 0 (DOMAIN.md "Not recorded is not zero")."""
+    return range_words(low, high)
 
 
 EXPORT_COLUMNS = (
@@ -572,6 +591,23 @@ EXPORT_COLUMNS = (
 class _Echo:
     def write(self, value: str) -> str:
         return value
+
+
+def _posted_version(request, incident: Incident) -> int | None:
+    """The version of `incident` the publish confirm page showed (None if absent or
+    not a version)."""
+    form = PublishForm({"version": request.POST.get(f"version_{incident.pk}")})
+    return form.cleaned_data["version"] if form.is_valid() else None
+
+
+def _stale_publish(conflict: services.StaleVersionError) -> str:
+    return str(
+        _(
+            "not published: it changed since version %(sent)s, which you reviewed "
+            "(it is now version %(current)s). Read it again before publishing."
+        )
+        % {"sent": conflict.sent_version, "current": conflict.current_version}
+    )
 
 
 @admin.register(Incident)
@@ -938,6 +974,7 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
         except (PermissionDenied, ValidationError) as error:
             raise self._refusal(error, form, positions) from error
         vars(obj).update(vars(saved))
+        _tell_protection_requests(request, saved)
 
     def _refuse_possible_duplicates(self, fields, parts) -> None:
         found = list(
@@ -1006,6 +1043,8 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
         for incident in queryset.order_by("pk"):
             try:
                 call(incident)
+            except services.StaleVersionError as conflict:
+                messages.error(request, f"{incident.code}: {_stale_publish(conflict)}")
             except PermissionDenied as error:
                 messages.error(request, f"{incident.code}: {error}")
             except ValidationError as error:
@@ -1049,12 +1088,36 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish (four-eyes)"), permissions=["review"])
     def publish_selected(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            str(_("Published")),
-            lambda i: services.incident_publish(incident=i, by=request.user),
-        )
+        """A confirm page lists each incident with its version, and the form carries
+        those versions: what changed after the reviewer saw the page is refused."""
+        if "apply" not in request.POST:
+            return self._action_page(
+                request,
+                queryset,
+                None,
+                action="publish_selected",
+                title=_("Publish"),
+                intro=_(
+                    "You publish these incidents as they are in the versions listed; "
+                    "one changed since this page was shown is not published."
+                ),
+                carry_versions=True,
+            )
+
+        def publish(incident):
+            version = _posted_version(request, incident)
+            if version is None:
+                raise PermissionDenied(
+                    _(
+                        "not published: the version you reviewed was not sent; "
+                        "open the confirm page again."
+                    )
+                )
+            return services.incident_publish(
+                incident=incident, expected_version=version, by=request.user
+            )
+
+        self._run_each(request, queryset, str(_("Published")), publish)
 
     @admin.action(description=_("Withdraw…"), permissions=["review"])
     def withdraw_selected(self, request, queryset):
@@ -1110,12 +1173,15 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
             ),
         )
 
-    def _action_page(self, request, queryset, form, *, action, title, intro):
+    def _action_page(
+        self, request, queryset, form, *, action, title, intro, carry_versions=False
+    ):
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "intro": intro,
             "form": form,
+            "carry_versions": carry_versions,
             "queryset": queryset.order_by("pk"),
             "action": action,
             "opts": self.opts,
@@ -1159,7 +1225,8 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
         for column in EXPORT_COLUMNS:
             value = values[column] if column in values else getattr(incident, column)
             row.append("" if value is None else value)
-        return row
+        # Text cells spreadsheet-safe (API.md): numbers, dates, booleans keep their type.
+        return spreadsheet_cells(row)
 
     # --- workflow: buttons on the change page ------------------------------------------
 
@@ -1217,12 +1284,28 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
             "send_back": ReasonForm,
             "withdraw": ReasonForm,
             "merge": MergeIncidentForm,
+            "publish": PublishForm,
         }.get(step)
         form = None
         if form_class is not None:
-            form = form_class(request.POST if request.method == "POST" else None)
+            form = form_class(
+                request.POST if request.method == "POST" else None,
+                initial={"version": incident.version},
+            )
             if step == "withdraw":
                 form.fields["reason"].label = _("Public reason")
+        if request.method == "POST" and step == "publish" and not form.is_valid():
+            messages.error(
+                request,
+                _(
+                    "%(code)s: not published: the version you reviewed was not sent; "
+                    "open the confirm page again."
+                )
+                % {"code": incident.code},
+            )
+            return HttpResponseRedirect(
+                reverse("admin:incidents_incident_change", args=[incident.pk])
+            )
         if request.method == "POST" and (form is None or form.is_valid()):
             data = form.cleaned_data if form is not None else {}
             call = {
@@ -1233,7 +1316,9 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
                     incident=incident, reason=data["reason"], by=request.user
                 ),
                 "publish": lambda: services.incident_publish(
-                    incident=incident, by=request.user
+                    incident=incident,
+                    expected_version=data["version"],
+                    by=request.user,
                 ),
                 "withdraw": lambda: services.incident_withdraw(
                     incident=incident,
@@ -1249,6 +1334,11 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
             }[step]
             try:
                 call()
+            except services.StaleVersionError as conflict:
+                messages.error(request, f"{incident.code}: {_stale_publish(conflict)}")
+                return HttpResponseRedirect(
+                    reverse("admin:incidents_incident_change", args=[incident.pk])
+                )
             except (PermissionDenied, ValidationError) as error:
                 text = (
                     str(error)
@@ -1606,6 +1696,7 @@ class SourceAdmin(StaffPermissions, ServiceSaveMixin, admin.ModelAdmin):
         except (PermissionDenied, ValidationError) as error:
             raise ServiceRefused(_form_errors_from(error, form)) from error
         vars(obj).update(vars(saved))
+        _tell_protection_requests(request, saved)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1896,7 +1987,8 @@ class FacilityAdmin(StaffPermissions, admin.ModelAdmin):
         return type(form.__name__, (form,), {"__init__": _rtl_init(form)})
 
     def save_model(self, request, obj, form, change):
-        services.facility_save(facility=obj, by=request.user)
+        saved = services.facility_save(facility=obj, by=request.user)
+        _tell_protection_requests(request, saved)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1929,5 +2021,181 @@ admin.site.register(WeaponType, VocabularyAdmin)
 admin.site.register(TargetType, VocabularyAdmin)
 
 
-# The import page and the ImportBatch admin (incidents/admin_imports.py).
-from incidents import admin_imports  # noqa: E402, F401
+# ---------------------------------------------------------------------------------------
+# Lowering protection: reviewers decide the pending requests (DOMAIN.md)
+# ---------------------------------------------------------------------------------------
+
+
+class ProtectionStatusFilter(admin.SimpleListFilter):
+    """Pending first: the list opens on the requests waiting for a decision."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*ProtectionRequest.Status.choices, ("all", _("all"))]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "pending") == value,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: value}
+                ),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or ProtectionRequest.Status.PENDING
+        if value == "all":
+            return queryset
+        if value not in ProtectionRequest.Status.values:
+            return queryset.none()
+        return queryset.filter(status=value)
+
+
+class ProtectionDecisionForm(ServiceValidatedModelForm):
+    """Approve or reject, carrying the version of the object the reviewer was shown
+    (a change since then is refused: services.protection_request_approve)."""
+
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", _("approve: lower the protection")),
+            ("reject", _("reject")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    object_version_seen = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    class Meta:
+        model = ProtectionRequest
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            obj = services.protection_object(self.instance)
+            self.initial["object_version_seen"] = (
+                services.protection_object_version(obj) if obj is not None else ""
+            )
+
+
+@admin.register(ProtectionRequest)
+class ProtectionRequestAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    form = ProtectionDecisionForm
+    list_display = (
+        "id",
+        "target",
+        "protected_object",
+        "requested_by",
+        "status",
+        "decided_by",
+        "created_at",
+    )
+    list_filter = (ProtectionStatusFilter, "target")
+    list_select_related = ("requested_by", "decided_by")
+    readonly_fields = (
+        "target",
+        "protected_object",
+        "value",
+        "object_version",
+        "reason",
+        "status",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "created_at",
+    )
+    fieldsets = (
+        (None, {"fields": readonly_fields}),
+        (_("Decision"), {"fields": ("decision", "note", "object_version_seen")}),
+    )
+
+    def has_module_permission(self, request):
+        return services.is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return services.is_staff_member(request.user)
+
+    def has_add_permission(self, request):
+        return False  # asked for by editing the object itself
+
+    def has_change_permission(self, request, obj=None):
+        # Deciding is a reviewer's; the four-eyes rule is the service's.
+        if obj is not None and obj.status != ProtectionRequest.Status.PENDING:
+            return False
+        return services.is_reviewer(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # A victim is shown through its incident's page: its incident id is read with
+        # the list, in the same query (no query per row).
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                victim_incident_id=Case(
+                    When(
+                        target=ProtectionRequest.Target.VICTIM_PUBLISH_NAME,
+                        then=Subquery(
+                            Victim.objects.filter(pk=OuterRef("object_id")).values(
+                                "incident_id"
+                            )[:1]
+                        ),
+                    ),
+                    default=None,
+                )
+            )
+        )
+        if not services.is_reviewer(request.user):
+            queryset = queryset.filter(requested_by=request.user)
+        return queryset
+
+    @admin.display(description=_("object"))
+    def protected_object(self, obj):
+        model = services.PROTECTIONS[obj.target][0]
+        name = model._meta.model_name
+        if model is Victim:
+            incident_id = getattr(obj, "victim_incident_id", None)
+            if incident_id is None:
+                return _("(no longer exists)")
+            return format_html(
+                '<a href="{}">{} #{}</a>',
+                reverse("admin:incidents_incident_change", args=[incident_id]),
+                _("victim"),
+                obj.object_id,
+            )
+        return format_html(
+            '<a href="{}">{} #{}</a>',
+            reverse(f"admin:incidents_{name}_change", args=[obj.object_id]),
+            model._meta.verbose_name,
+            obj.object_id,
+        )
+
+    def save_model(self, request, obj, form, change):
+        decide = (
+            services.protection_request_approve
+            if form.cleaned_data["decision"] == "approve"
+            else services.protection_request_reject
+        )
+        try:
+            decided = decide(
+                request=obj,
+                by=request.user,
+                expected_version=form.cleaned_data["object_version_seen"],
+                note=form.cleaned_data.get("note") or "",
+            )
+        except services.StaleProtectionVersion as stale:
+            raise ServiceRefused({NON_FIELD_ERRORS: [str(stale)]}) from stale
+        except (PermissionDenied, ValidationError) as error:
+            raise ServiceRefused(_form_errors_from(error, form)) from error
+        vars(obj).update(vars(decided))
+
+
+# The import page and the ImportBatch admin (incidents/admin_imports.py); users and
+# groups under DOMAIN.md "Accounts" (incidents/admin_accounts.py).
+from incidents import admin_accounts, admin_imports  # noqa: E402, F401

@@ -186,6 +186,15 @@ class ReasonForm(forms.Form):
     )
 
 
+class PublishForm(forms.Form):
+    """The publish confirm page: carries the version the reviewer read, so that an
+    incident changed since is refused rather than published unseen (DOMAIN.md)."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=2_147_483_647
+    )
+
+
 class MergeIncidentForm(forms.Form):
     into = forms.CharField(
         label=_("Survivor's code"),

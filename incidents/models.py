@@ -922,6 +922,14 @@ class Incident(models.Model):
                 F("id").desc(),
                 name="incidents_inc_ck_max",
             ),
+            # Ordering by civilians killed, ascending: nulls ("not recorded", or a
+            # floor with no ceiling) come last in both directions (api/pagination.py
+            # Keyset), which the index above cannot serve read backwards.
+            models.Index(
+                F("civilians_killed_max").asc(nulls_last=True),
+                F("id").asc(),
+                name="incidents_inc_ck_max_asc",
+            ),
             # ?updated_since= and ordering by updated_at.
             models.Index(fields=["updated_at", "id"], name="incidents_inc_updated"),
             # ?bbox= on the public point.
@@ -1448,6 +1456,83 @@ class Victim(models.Model):
 
     def __str__(self) -> str:
         return f"Victim #{self.pk}"
+
+
+@pghistory.track(*_all_events())
+class ProtectionRequest(models.Model):
+    """A request to lower a protection, waiting for a second person who is a reviewer
+    (DOMAIN.md "Lowering protection"). Until it is approved the value stays protected.
+
+    The object is named by `target` and `object_id` rather than a foreign key: a victim
+    row is replaced when its incident's victim list is edited, and the request must
+    outlive it (approving a request whose object is gone is refused like a stale one).
+    `object_version` is the object's version when the request was made: the id of its
+    latest audit event (services.protection_object_version), since sources, facilities
+    and victims carry no version column of their own.
+    """
+
+    class Target(models.TextChoices):
+        SOURCE_CONFIDENTIAL = "source.confidential", _("source: not confidential")
+        SOURCE_FILE_PUBLIC = "source.file_public", _("source: file public")
+        FACILITY_SENSITIVE = "facility.sensitive", _("facility: not sensitive")
+        VICTIM_PUBLISH_NAME = "victim.publish_name", _("victim: name public")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    target = models.CharField(max_length=32, choices=Target.choices)
+    object_id = models.PositiveBigIntegerField()
+    value = models.BooleanField(
+        help_text=_("The value asked for (always the less protected one).")
+    )
+    object_version = models.CharField(max_length=40)
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Reviewers' queue (pending, newest first) and "is this already asked?".
+            models.Index(
+                fields=["target", "object_id"],
+                condition=Q(status="pending"),
+                name="incidents_protreq_pending",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False)),
+                name="incidents_protectionrequest_decided_by_status",
+                violation_error_message="A decided request names who decided it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="incidents_protectionrequest_four_eyes",
+                violation_error_message="The person who asked cannot decide.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.target} {self.object_id} ({self.status})"
 
 
 @pghistory.track(pghistory.InsertEvent())

@@ -30,7 +30,7 @@ from django.db import connection
 T = TypeVar("T")
 
 CACHE_SECONDS = 600
-KEY_VERSION = "1"  # bump when a cached value's shape changes
+KEY_VERSION = "2"  # bump when a cached value's shape changes (2: issue 12, nulls)
 
 # Audit-event tables whose changes can change a public aggregate (not import batches'
 # progress or write conflicts).

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from incidents.models import (
     Actor,
@@ -76,16 +77,30 @@ class IncidentLookup:
 
 def public_incident_lookup(code: str) -> IncidentLookup:
     """Resolve a public code: published → found; withdrawn → its code and reason only;
-    merged → the published survivor at the end of the chain; anything else → missing."""
+    merged → the published survivor at the end of the chain; anything else → missing.
+
+    A code that was never published is missing whatever became of it (issue 12 §6):
+    a draft merged or withdrawn before publication answers exactly as an unknown code,
+    so neither its existence nor its survivor leaks."""
     incident = (
         Incident.objects.filter(code=code)
-        .only("id", "code", "status", "withdrawn_reason", "merged_into", "version")
+        .only(
+            "id",
+            "code",
+            "status",
+            "withdrawn_reason",
+            "merged_into",
+            "version",
+            "first_published_at",
+        )
         .first()
     )
     if incident is None or incident.status in (
         Incident.Status.DRAFT,
         Incident.Status.IN_REVIEW,
     ):
+        return IncidentLookup("missing")
+    if incident.first_published_at is None:
         return IncidentLookup("missing")
     if incident.status == Incident.Status.WITHDRAWN:
         return IncidentLookup("withdrawn", incident=incident)
@@ -277,25 +292,38 @@ def live_locations() -> QuerySet[Location]:
     return Location.objects.filter(merged_into__isnull=True)
 
 
-def holds_sensitive_facility() -> Q:
-    """Places that are a sensitive facility's own place (below subdistrict level):
-    showing one would give the facility away (DOMAIN.md: the public knows it only by
-    its district)."""
+def sensitive_facility_site() -> Q:
+    """Places hidden from the public: a `site` that is a sensitive facility's own place
+    (it *is* the facility, and hides with it), anything recorded under such a site, and
+    a place merged into one (its redirect would name the site).
+
+    Nothing else, ever: a community, neighbourhood or district is never hidden, refused
+    or answered differently because a sensitive facility lies in it (DOMAIN.md "Nothing
+    may be inferred from what is hidden"): hiding it would let anyone subtract the place
+    list from the places in an export and learn where the facility is. One subquery, so
+    callers keep their query counts."""
     return Q(
-        Exists(Facility.objects.filter(location=OuterRef("pk"), sensitive=True))
-    ) & ~Q(
-        level__in=[
-            Location.Level.COUNTRY,
-            Location.Level.GOVERNORATE,
-            Location.Level.DISTRICT,
-            Location.Level.SUBDISTRICT,
-        ]
+        pk__in=RawSQL(
+            """
+            WITH RECURSIVE hidden(id) AS (
+                SELECT l.id FROM incidents_location l
+                JOIN incidents_facility f ON f.location_id = l.id
+                WHERE f.sensitive AND l.level = 'site'
+                UNION
+                SELECT c.id FROM incidents_location c
+                JOIN hidden h ON c.parent_id = h.id OR c.merged_into_id = h.id
+            )
+            SELECT id FROM hidden
+            """,
+            [],
+        )
     )
 
 
 def public_locations() -> QuerySet[Location]:
-    """The gazetteer the public sees: live places, without sensitive facilities' own."""
-    return live_locations().exclude(holds_sensitive_facility())
+    """The gazetteer the public sees: live places, without sensitive facilities' own
+    sites."""
+    return live_locations().exclude(sensitive_facility_site())
 
 
 def involvement_condition(actor_ids_sql: str = "%s") -> str:

@@ -8,6 +8,7 @@ locking, and the audit context (who, why, which import batch) on every row writt
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import mimetypes
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,7 @@ from incidents.models import (
     IncidentWeapon,
     Location,
     LocationName,
+    ProtectionRequest,
     PublicChange,
     Source,
     Victim,
@@ -236,6 +238,53 @@ def can_edit_incident(user, incident: Incident) -> bool:
     if incident.status in (Incident.Status.IN_REVIEW, Incident.Status.PUBLISHED):
         return is_reviewer(user)
     return False  # withdrawn and merged incidents are closed
+
+
+NEEDS_A_REVIEWER = "needs a reviewer"
+
+
+def is_system_account(user) -> bool:
+    """The `importer` system account (SYSTEM_USERNAME, no usable password, cannot log
+    in). Batches run from the command line without --user are recorded under it, and
+    whoever runs the command operates the server, so it imports with a reviewer's
+    rights (IMPORTS.md). An account that can log in never counts as it."""
+    return (
+        user is not None
+        and getattr(user, "pk", None) is not None
+        and user.get_username() == SYSTEM_USERNAME
+        and not user.is_active
+        and not user.has_usable_password()
+    )
+
+
+def import_acts_as_reviewer(user) -> bool:
+    """Whether a batch recorded under `user` may change incidents in review or
+    published, and publish (a reviewer, an admin, or the system account)."""
+    return is_reviewer(user) or is_system_account(user)
+
+
+def import_change_problem(*, batch: ImportBatch, incident: Incident) -> str | None:
+    """Why `batch` may not change `incident`, or None (DOMAIN.md role table).
+
+    The same rule as can_edit_incident, applied to the batch's user: a researcher's
+    import creates and updates drafts only, so an incident in review or published is
+    left untouched and reported as "needs a reviewer"; and a batch without --publish
+    never changes a published incident (IMPORTS.md), whoever runs it."""
+    status = incident.status
+    if status not in (Incident.Status.IN_REVIEW, Incident.Status.PUBLISHED):
+        return None
+    if not import_acts_as_reviewer(batch.user):
+        return (
+            f"{NEEDS_A_REVIEWER}: {incident.code} is {incident.get_status_display()}, "
+            "and a researcher's import changes drafts only; left untouched (a reviewer "
+            "re-running the file applies it)"
+        )
+    if status == Incident.Status.PUBLISHED and not batch.publish:
+        return (
+            f"{incident.code} is published: a batch without --publish never changes a "
+            "published incident"
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -596,7 +645,12 @@ def _validate_attributions(rows: Sequence[AttributionData]) -> list[dict]:
 
 
 def compute_totals(rows: Iterable[CasualtyRowData | CasualtyCount]) -> dict[str, Any]:
-    """The denormalised totals of DOMAIN.md from an incident's CasualtyCount rows."""
+    """The denormalised totals of DOMAIN.md ("Not recorded is not zero") from an
+    incident's CasualtyCount rows.
+
+    A group with no row is *not recorded* (None/None), never 0: a 0 is a source's claim
+    and exists only as a row. Migration 0011 and `TOTALS_SQL` below apply the same rules
+    in SQL; tests/incidents/test_totals.py holds both to them."""
     by_key = {(row.group, row.outcome): row for row in rows}
     totals: dict[str, Any] = {"casualties_known": bool(by_key)}
     for outcome in ("killed", "injured"):
@@ -604,13 +658,15 @@ def compute_totals(rows: Iterable[CasualtyRowData | CasualtyCount]) -> dict[str,
         if civilians is not None:
             civ_min, civ_max = civilians.min, civilians.max
         else:
-            # The civilians fallback: a subgroup count is only a floor ("at least N").
+            # The civilians fallback: a subgroup count is only a floor ("at least N");
+            # with no civilian subgroup either, civilians are not recorded.
             subgroup_mins = [
                 by_key[(g, outcome)].min
                 for g in CIVILIAN_SUBGROUPS
                 if (g, outcome) in by_key
             ]
-            civ_min, civ_max = (max(subgroup_mins), None) if subgroup_mins else (0, 0)
+            civ_min = max(subgroup_mins) if subgroup_mins else None
+            civ_max = None
         totals[f"civilians_{outcome}_min"] = civ_min
         totals[f"civilians_{outcome}_max"] = civ_max
         everyone = by_key.get(("all", outcome))
@@ -618,18 +674,30 @@ def compute_totals(rows: Iterable[CasualtyRowData | CasualtyCount]) -> dict[str,
             totals[f"total_{outcome}_min"] = everyone.min
             totals[f"total_{outcome}_max"] = everyone.max
         else:
-            total_min, total_max = civ_min, civ_max
-            for group in ("combatants", "unknown_status"):
-                row = by_key.get((group, outcome))
-                if row is not None:
-                    total_min += row.min
-                    total_max = None if total_max is None else total_max + row.max
+            # Sums of the status groups: an absent group adds nothing to the minimum and
+            # leaves the maximum unknown; no status group at all is not recorded.
+            parts = [(civ_min, civ_max)] + [
+                (row.min, row.max)
+                for row in (
+                    by_key.get((group, outcome))
+                    for group in ("combatants", "unknown_status")
+                )
+                if row is not None
+            ]
+            recorded = [(low, high) for low, high in parts if low is not None]
+            if not recorded:
+                total_min, total_max = None, None
+            else:
+                total_min = sum(low for low, _ in recorded)
+                complete = len(recorded) == len(STATUS_GROUPS)
+                highs = [high for _, high in recorded]
+                total_max = sum(highs) if complete and None not in highs else None
             totals[f"total_{outcome}_min"] = total_min
             totals[f"total_{outcome}_max"] = total_max
     for group in ("children", "medical_personnel"):
         row = by_key.get((group, "killed"))
-        totals[f"{group}_killed_min"] = row.min if row else 0
-        totals[f"{group}_killed_max"] = row.max if row else 0
+        totals[f"{group}_killed_min"] = row.min if row else None
+        totals[f"{group}_killed_max"] = row.max if row else None
     return totals
 
 
@@ -666,10 +734,13 @@ def _public_place(
     fields: dict[str, Any], targets: Sequence[TargetData]
 ) -> dict[str, Any]:
     """The redaction layer's place: a sensitive facility hides the real place behind its
-    district (DOMAIN.md), so every public filter, map and export reads these values."""
+    district (DOMAIN.md), so every public filter, map and export reads these values.
+    An incident placed at (or under) a sensitive facility's own site is generalised too,
+    whatever it targets: the site hides with the facility, and showing it as an
+    incident's place would name it."""
     sensitive = [
         t.facility for t in targets if t.facility is not None and t.facility.sensitive
-    ]
+    ] or _sensitive_facilities_at_site(fields.get("location"))
     if not sensitive:
         return {
             "public_location": fields.get("location"),
@@ -689,6 +760,33 @@ def _public_place(
         "public_longitude": district.longitude if district else None,
         "public_geo_precision": precision,
     }
+
+
+def _sensitive_facilities_at_site(location: Location | None) -> list[Facility]:
+    """The sensitive facility whose own `site` the place is or lies under (one query,
+    and only when the place's chain holds a site)."""
+    sites = [
+        p.pk for p in location_ancestors(location) if p.level == Location.Level.SITE
+    ]
+    if not sites:
+        return []
+    return list(
+        Facility.objects.filter(location_id__in=sites, sensitive=True)
+        .select_related("location")
+        .order_by("pk")[:1]
+    )
+
+
+def _site_ids(*location_ids: int | None) -> list[int]:
+    """Those of the places that are sites (what a facility's sensitivity hides)."""
+    ids = [pk for pk in location_ids if pk]
+    if not ids:
+        return []
+    return list(
+        Location.objects.filter(pk__in=ids, level=Location.Level.SITE).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def _search_names(public_location: Location | None, actors: Iterable[Actor]) -> str:
@@ -916,7 +1014,11 @@ def incident_create(
             )
             incident.full_clean(exclude=["search_vector"], validate_unique=False)
             incident.save(force_insert=True)
+            held = _names_held_back(parts, None)
             _write_parts(incident, parts, replace=False)
+            incident.protection_requests = _ask_for_names(
+                incident, held, by=by, reason=reason
+            )
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     except ValidationError as error:
@@ -1032,6 +1134,13 @@ def _incident_update(
             _audit(by=by, reason=reason, public_reason=public_reason, batch=batch),
         ):
             current = _lock_and_check(incident, expected_version, by)
+            if batch is not None and (by is None or by.pk == batch.user_id):
+                # An import writes with its batch's user's rights, checked on the
+                # locked row (the importer also checks first, to report the row). A
+                # reviewer reverting someone's batch writes with their own rights.
+                problem = import_change_problem(batch=batch, incident=current)
+                if problem:
+                    raise PermissionDenied(problem)
             if by is not None:
                 _require(
                     can_edit_incident(by, current),
@@ -1044,6 +1153,7 @@ def _incident_update(
             merged = {name: getattr(current, name) for name in EDITABLE_FIELDS}
             merged.update(fields)
             validate_incident(merged, parts)
+            held = _names_held_back(parts, current)
             _write_parts(current, parts, replace=True)
             for name, value in {
                 **merged,
@@ -1056,6 +1166,9 @@ def _incident_update(
             current.refresh_from_db(fields=["version", "updated_at"])
             if current.status == Incident.Status.PUBLISHED:
                 _record_change(current, PublicChange.Action.UPDATED, public_reason)
+            current.protection_requests = _ask_for_names(
+                current, held, by=by, reason=reason
+            )
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     except ValidationError as error:
@@ -1138,21 +1251,55 @@ def four_eyes_problem(incident: Incident, by) -> str | None:
     return None
 
 
-@transaction.atomic
 def incident_publish(
     *,
     incident: Incident,
+    expected_version: int | None,
     by: AbstractBaseUser | None,
     batch: ImportBatch | None = None,
     public_reason: str = "",
 ) -> Incident:
     """in_review → published by a reviewer who neither created nor last edited it.
 
+    `expected_version` is the version the reviewer read (DOMAIN.md "publishes the
+    version they reviewed"): when the incident changed since, nothing is published, a
+    WriteConflict is logged and StaleVersionError raised, so no path publishes a text
+    nobody reviewed. Only an import's own publish (`batch`, which publishes what that
+    batch just wrote) may pass None.
+
     With `batch` (an import run with --publish) a draft is published from a third-party
     dataset, and the batch records the four-eyes waiver instead.
     """
-    current = _lock_and_check(incident, None, by)
+    if expected_version is None and batch is None:
+        raise TypeError("incident_publish needs the version the reviewer read.")
+    try:
+        return _incident_publish(
+            incident=incident,
+            expected_version=expected_version,
+            by=by,
+            batch=batch,
+            public_reason=public_reason,
+        )
+    except StaleVersionError as conflict:
+        with _audit(by=by, reason="stale publish refused"):
+            WriteConflict.objects.create(
+                incident=conflict.incident,
+                user=by if getattr(by, "pk", None) else None,
+                sent_version=conflict.sent_version,
+                current_version=conflict.current_version,
+                changed_fields=conflict.changed_fields,
+            )
+        raise
+
+
+@transaction.atomic
+def _incident_publish(*, incident, expected_version, by, batch, public_reason):
+    current = _lock_and_check(incident, expected_version, by)
     if batch is not None and batch.publish:
+        _require(
+            import_acts_as_reviewer(batch.user),
+            "Only reviewers and admins import with publish.",
+        )
         allowed_from = (Incident.Status.DRAFT, Incident.Status.IN_REVIEW)
         reason = f"published from dataset {batch.get_format_display()} {batch.release}".strip()
         if not batch.four_eyes_waived:
@@ -1311,13 +1458,6 @@ def source_find_duplicate(
 FILE_PUBLIC_REFUSED = "Only reviewers and admins make a source's file public."
 
 
-def _check_file_public(by: AbstractBaseUser | None) -> None:
-    """Publishing a file is a reviewer's decision (DOMAIN.md: a file made public can
-    expose the people in it); imports (`by` None) never set it."""
-    if by is not None and not is_reviewer(by):
-        raise ValidationError({"file_public": FILE_PUBLIC_REFUSED})
-
-
 @transaction.atomic
 def source_create(
     *, by: AbstractBaseUser | None, file=None, reason: str = "source added", **data: Any
@@ -1326,9 +1466,13 @@ def source_create(
     A URL or file already present raises DuplicateSourceError naming the existing one.
     A file that is too large or not an allowed type (sniffed from its content:
     incidents/uploads.py) raises ValidationError on `file`; its MIME type is the
-    sniffed one, never the type the client claimed."""
-    if data.get("file_public"):
-        _check_file_public(by)
+    sniffed one, never the type the client claimed.
+
+    A new file starts protected (DOMAIN.md "Lowering protection"): `file_public` asked
+    for is filed as a ProtectionRequest for a second person to approve (an import,
+    without a person, simply leaves it protected). The requests made are on the
+    returned source as `protection_requests`."""
+    ask_file_public = bool(data.pop("file_public", False))
     source = Source(**data, created_by=by if getattr(by, "pk", None) else None)
     if file is not None:
         mime = check_upload(file)
@@ -1342,6 +1486,14 @@ def source_create(
         if file is not None:
             source.file.save(source.sha256, file, save=False)
         source.save()
+    source.protection_requests = []
+    if ask_file_public and getattr(by, "pk", None) is not None:
+        source.protection_requests = _ask_for(
+            source,
+            [ProtectionRequest.Target.SOURCE_FILE_PUBLIC],
+            by=by,
+            reason=f"{reason}: publish its file",
+        )
     return source
 
 
@@ -1354,7 +1506,9 @@ def source_update(
     **data: Any,
 ) -> Source:
     """Edit a source's description (its file and hash never change). Published incidents
-    citing it are touched so their ETags and the changes feed follow."""
+    citing it are touched so their ETags and the changes feed follow. Making it not
+    confidential or its file public is not done here but asked for (a ProtectionRequest,
+    on the returned source as `protection_requests`; protection_request_approve)."""
     for name in ("file", "sha256", "size", "mime"):
         if name in data:
             raise ValidationError(
@@ -1363,25 +1517,30 @@ def source_update(
                     "new source instead."
                 }
             )
-    # (The stored value: a ModelForm has already copied its input onto `source`.)
-    if (
-        data.get("file_public")
-        and not Source.objects.filter(pk=source.pk, file_public=True).exists()
-    ):
-        _check_file_public(by)
+    # Compared with the stored values: a ModelForm has already copied its input onto
+    # `source`. A lowering is held back (the value stays protected) and asked for.
+    stored = (
+        Source.objects.filter(pk=source.pk)
+        .values("confidential", "file_public")
+        .first()
+        or {}
+    )
+    held = _hold_lowering(source, data, stored)
     for name, value in data.items():
         setattr(source, name, value)
     duplicate = source_find_duplicate(url=source.url, exclude_pk=source.pk)
     if duplicate:
         raise DuplicateSourceError(*duplicate)
     source.full_clean(exclude=["file"])
-    with _audit(by=by, reason=reason):
-        source.save()
-        _touch_published(
-            Incident.objects.filter(citations__source=source).distinct(),
-            by=by,
-            reason=f"source #{source.pk} changed",
-        )
+    if data or not held:  # a write that only asks for a lowering changes nothing
+        with _audit(by=by, reason=reason):
+            source.save()
+            _touch_published(
+                Incident.objects.filter(citations__source=source).distinct(),
+                by=by,
+                reason=f"source #{source.pk} changed",
+            )
+    source.protection_requests = _ask_for(source, held, by=by, reason=reason)
     return source
 
 
@@ -1560,27 +1719,46 @@ def facility_save(
     *, facility: Facility, by=None, reason: str = "facility edited"
 ) -> Facility:
     """Create or edit a facility; an opaque ref is assigned on creation. Making it
-    sensitive (or not) moves the public place of every incident that targets it."""
+    sensitive moves the public place of every incident that targets it at once; making
+    it not sensitive is asked for instead (a ProtectionRequest, on the returned
+    facility as `protection_requests`) and only protection_request_approve does it.
+    A facility created not sensitive is simply what it is."""
     changed_public = False
+    held: list[str] = []
+    changed_other = True
     if facility.pk:
         old = Facility.objects.get(pk=facility.pk)
+        held = _hold_lowering(
+            facility, {"sensitive": facility.sensitive}, {"sensitive": old.sensitive}
+        )
         changed_public = (old.sensitive, old.name, old.location_id) != (
             facility.sensitive,
             facility.name,
             facility.location_id,
         )
+        changed_other = any(
+            getattr(old, f.attname) != getattr(facility, f.attname)
+            for f in Facility._meta.concrete_fields
+            if f.name not in ("updated_at", "sensitive")
+        )
     else:
         facility.ref = _next_facility_ref()
     facility.full_clean()
-    with _audit(by=by, reason=reason):
-        facility.save()
-        if changed_public:
-            for incident in Incident.objects.filter(
-                targets__facility=facility
-            ).distinct():
-                incident_touch(
-                    incident=incident, by=by, reason=f"facility {facility.ref} changed"
-                )
+    if changed_other or changed_public or not held:
+        with _audit(by=by, reason=reason):
+            facility.save()
+            if changed_public:
+                # Those that target it, and those placed at its own site (old or new).
+                sites = _site_ids(old.location_id, facility.location_id)
+                for incident in Incident.objects.filter(
+                    Q(targets__facility=facility) | Q(location_id__in=sites)
+                ).distinct():
+                    incident_touch(
+                        incident=incident,
+                        by=by,
+                        reason=f"facility {facility.ref} changed",
+                    )
+    facility.protection_requests = _ask_for(facility, held, by=by, reason=reason)
     return facility
 
 
@@ -1599,9 +1777,12 @@ def system_user():
             "last_name": "importer",
         },
     )
-    if created:
+    if created or user.is_active or user.has_usable_password():
+        # Never an account anyone can log in to: it imports with a reviewer's rights
+        # (is_system_account), which only the server's operator may use.
         user.set_unusable_password()
-        user.save(update_fields=["password"])
+        user.is_active = False
+        user.save(update_fields=["password", "is_active"])
     return user
 
 
@@ -1685,3 +1866,344 @@ def vocabulary_save(*, item, by=None):
     with _audit(by=by, reason=f"{item._meta.verbose_name} edited"):
         item.save()
     return item
+
+
+# ---------------------------------------------------------------------------------------
+# Protections (DOMAIN.md "Lowering protection")
+# ---------------------------------------------------------------------------------------
+#
+# Raising a protection (confidential source, sensitive facility, non-public name or file)
+# is anyone's and immediate. Lowering one is a reviewer's decision: every service that
+# could lower one (source_create/source_update, facility_save, the victims of
+# incident_create/incident_update) keeps the protected value and files a
+# ProtectionRequest instead, and only protection_request_approve, by a reviewer who is not
+# the requester, applies it. Admin, API, importers and bulk actions all write through
+# these services, so none of them goes around the rule.
+
+# (model, field, the protected value) for each kind of request.
+PROTECTIONS: dict[str, tuple[type, str, bool]] = {
+    ProtectionRequest.Target.SOURCE_CONFIDENTIAL: (Source, "confidential", True),
+    ProtectionRequest.Target.SOURCE_FILE_PUBLIC: (Source, "file_public", False),
+    ProtectionRequest.Target.FACILITY_SENSITIVE: (Facility, "sensitive", True),
+    ProtectionRequest.Target.VICTIM_PUBLISH_NAME: (Victim, "publish_name", False),
+}
+
+# Set only inside protection_request_approve: the one (target, object id) whose
+# protection the services may lower while it is set.
+_APPROVED_LOWERING: contextvars.ContextVar[tuple[str, int] | None] = (
+    contextvars.ContextVar("civtrack_approved_lowering", default=None)
+)
+
+LOWERING_NEEDS_REVIEW = (
+    "Lowering this protection needs a second person: a reviewer approves the request."
+)
+
+
+class StaleProtectionVersion(Exception):
+    """An approval or rejection carried a version the object no longer has (or the
+    object changed since the request was made); nothing was decided."""
+
+    def __init__(self, *, request: ProtectionRequest, current_version: str | None):
+        self.request = request
+        self.current_version = current_version
+        if current_version is None:
+            message = (
+                "The object of this request no longer exists; the requester asks again."
+            )
+        elif current_version != request.object_version:
+            message = (
+                f"The object changed since the request was made (version "
+                f"{request.object_version}, now {current_version}); the requester "
+                f"asks again."
+            )
+        else:
+            message = (
+                f"The object is at version {current_version}: read it again before "
+                f"deciding."
+            )
+        super().__init__(message)
+
+
+def protection_target(obj: Any, field_name: str) -> str:
+    """The ProtectionRequest.Target of `field_name` on `obj` (ValueError if none)."""
+    for target, (model, name, _protected) in PROTECTIONS.items():
+        if isinstance(obj, model) and name == field_name:
+            return target
+    raise ValueError(f"{type(obj).__name__}.{field_name} is not a protection")
+
+
+def protection_object(request: ProtectionRequest, *, lock: bool = False):
+    """The object a request is about, or None when it no longer exists."""
+    model = PROTECTIONS[request.target][0]
+    queryset = model.objects.select_for_update() if lock else model.objects
+    return queryset.filter(pk=request.object_id).first()
+
+
+def protection_object_version(obj: Any) -> str:
+    """The object's version, for If-Match: the id of its latest audit event.
+
+    Sources, facilities and victims have no version column; every write to their rows
+    (raw SQL and bulk updates included) appends a pghistory event with a growing id, so
+    the latest id changes exactly when the row does. "0" when the row has no event.
+    Runs one query.
+    """
+    latest = (
+        type(obj)
+        .pgh_event_model.objects.filter(pgh_obj_id=obj.pk)
+        .order_by("-pgh_id")
+        .values_list("pgh_id", flat=True)
+        .first()
+    )
+    return str(latest or 0)
+
+
+def _lowering_approved(target: str, object_id: int | None) -> bool:
+    return object_id is not None and _APPROVED_LOWERING.get() == (target, object_id)
+
+
+def _hold_lowering(obj: Any, data: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Take out of `data` (and put back on `obj`) every protection it would lower;
+    returns the targets held. `stored` holds the values in the database."""
+    held = []
+    for target, (model, name, protected) in PROTECTIONS.items():
+        if not isinstance(obj, model) or name not in data:
+            continue
+        if stored.get(name) == protected and bool(data[name]) != protected:
+            if _lowering_approved(target, obj.pk):
+                continue
+            data.pop(name)
+            setattr(obj, name, protected)
+            held.append(target)
+    return held
+
+
+def _ask_for(
+    obj: Any, targets: Sequence[str], *, by: AbstractBaseUser | None, reason: str
+) -> list[ProtectionRequest]:
+    """File the requests for the lowerings held back; a write without a person (an
+    import, a seed) may not ask, and is refused."""
+    if not targets:
+        return []
+    if by is None or getattr(by, "pk", None) is None:
+        raise PermissionDenied(LOWERING_NEEDS_REVIEW)
+    return [
+        protection_request_create(target=target, obj=obj, by=by, reason=reason)
+        for target in targets
+    ]
+
+
+@transaction.atomic
+def protection_request_create(
+    *, target: str, obj: Any, by: AbstractBaseUser, reason: str
+) -> ProtectionRequest:
+    """Ask for a protection of `obj` to be lowered; changes nothing else.
+
+    Anyone on the staff may ask (a reviewer too: their own lowering needs a second
+    person). One pending request per object and protection: asking again while one is
+    pending returns it.
+    """
+    _require(
+        is_staff_member(by), "Only researchers, reviewers and admins ask for this."
+    )
+    if target not in PROTECTIONS:
+        raise ValidationError({"target": f"Unknown protection {target!r}."})
+    model, name, protected = PROTECTIONS[target]
+    if not isinstance(obj, model) or obj.pk is None:
+        raise ValidationError({"object_id": f"Not a saved {model.__name__.lower()}."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the protection may be lowered."})
+    current = model.objects.select_for_update().get(pk=obj.pk)
+    if getattr(current, name) != protected:
+        raise ValidationError({name: "This is not protected: there is nothing to ask."})
+    if target == ProtectionRequest.Target.VICTIM_PUBLISH_NAME and not (
+        current.consent_note.strip()
+    ):
+        raise ValidationError(
+            {"publish_name": "A name may be published only with a consent note."}
+        )
+    pending = ProtectionRequest.objects.filter(
+        target=target, object_id=obj.pk, status=ProtectionRequest.Status.PENDING
+    ).first()
+    if pending is not None:
+        return pending
+    request = ProtectionRequest(
+        target=target,
+        object_id=obj.pk,
+        value=not protected,
+        object_version=protection_object_version(current),
+        reason=reason,
+        requested_by=by,
+    )
+    request.full_clean()
+    # Its own key, not `reason`: pghistory merges nested contexts into one, and this
+    # often runs inside the write that asked (an incident created with a victim's name
+    # to publish), whose audit reason ("created") must stay what it was.
+    with pghistory.context(
+        user=by.pk, protection_request=f"asked to lower {target} #{obj.pk}"
+    ):
+        request.save()
+    return request
+
+
+def _check_decider(request: ProtectionRequest, by: AbstractBaseUser) -> None:
+    _require(
+        is_reviewer(by), "Only reviewers and admins decide on lowering a protection."
+    )
+    if request.requested_by_id == by.pk:
+        raise PermissionDenied(
+            "You asked for this: another reviewer must decide it (four-eyes rule)."
+        )
+
+
+def _lock_pending(request: ProtectionRequest) -> ProtectionRequest:
+    current = ProtectionRequest.objects.select_for_update().get(pk=request.pk)
+    if current.status != ProtectionRequest.Status.PENDING:
+        raise ValidationError(
+            {"status": f"This request was already {current.get_status_display()}."}
+        )
+    return current
+
+
+@transaction.atomic
+def protection_request_approve(
+    *,
+    request: ProtectionRequest,
+    by: AbstractBaseUser,
+    expected_version: str,
+    note: str = "",
+) -> ProtectionRequest:
+    """Lower the protection, in one transaction, through the object's own service (so
+    every published incident showing it is bumped and reaches the changes feed), audited
+    with both names. `expected_version` is the object's version the reviewer read: it
+    must be the current one and the one the request was made on (StaleProtectionVersion
+    otherwise: the requester asks again)."""
+    current = _lock_pending(request)
+    _check_decider(current, by)
+    obj = protection_object(current, lock=True)
+    version = protection_object_version(obj) if obj is not None else None
+    if (
+        version is None
+        or version != current.object_version
+        or (str(expected_version).strip() != version)
+    ):
+        raise StaleProtectionVersion(request=current, current_version=version)
+    _model, name, protected = PROTECTIONS[current.target]
+    requester = current.requested_by
+    why = (
+        f"protection lowered ({current.target} #{obj.pk}): asked by "
+        f"{requester.get_username()}, approved by {by.get_username()}"
+    )
+    token = _APPROVED_LOWERING.set((current.target, obj.pk))
+    try:
+        with pghistory.context(
+            requested_by=requester.pk, approved_by=by.pk, protection_request=current.pk
+        ):
+            if isinstance(obj, Source):
+                source_update(source=obj, by=by, reason=why, **{name: not protected})
+            elif isinstance(obj, Facility):
+                setattr(obj, name, not protected)
+                facility_save(facility=obj, by=by, reason=why)
+            else:
+                victim_name_publish(victim=obj, by=by, reason=why)
+            current.status = ProtectionRequest.Status.APPROVED
+            current.decided_by = by
+            current.decided_at = timezone.now()
+            current.decision_note = note
+            current.full_clean()
+            with _audit(by=by, reason=why):
+                current.save()
+    finally:
+        _APPROVED_LOWERING.reset(token)
+    return current
+
+
+@transaction.atomic
+def protection_request_reject(
+    *,
+    request: ProtectionRequest,
+    by: AbstractBaseUser,
+    expected_version: str,
+    note: str = "",
+) -> ProtectionRequest:
+    """Refuse a request; the object stays protected. `expected_version` is the object's
+    version the reviewer read (StaleProtectionVersion when it moved on since)."""
+    current = _lock_pending(request)
+    _check_decider(current, by)
+    obj = protection_object(current, lock=True)
+    version = protection_object_version(obj) if obj is not None else None
+    if version is not None and str(expected_version).strip() != version:
+        raise StaleProtectionVersion(request=current, current_version=version)
+    current.status = ProtectionRequest.Status.REJECTED
+    current.decided_by = by
+    current.decided_at = timezone.now()
+    current.decision_note = note
+    current.full_clean()
+    with (
+        pghistory.context(requested_by=current.requested_by_id, rejected_by=by.pk),
+        _audit(by=by, reason=f"refused to lower a protection: {current.target}"),
+    ):
+        current.save()
+    return current
+
+
+@transaction.atomic
+def victim_name_publish(*, victim: Victim, by: AbstractBaseUser, reason: str) -> Victim:
+    """Make a victim's name public: only inside protection_request_approve. The
+    victim's incident, when published, is bumped so mirrors pick the name up."""
+    if not _lowering_approved(ProtectionRequest.Target.VICTIM_PUBLISH_NAME, victim.pk):
+        raise PermissionDenied(LOWERING_NEEDS_REVIEW)
+    victim.publish_name = True
+    victim.full_clean()
+    with _audit(by=by, reason=reason):
+        victim.save(update_fields=["publish_name"])
+        incident = Incident.objects.get(pk=victim.incident_id)
+        if incident.status == Incident.Status.PUBLISHED:
+            incident_touch(incident=incident, by=by, reason=reason)
+    return victim
+
+
+def _names_held_back(parts: IncidentParts, existing: Incident | None) -> list[int]:
+    """A new victim's name starts protected (DOMAIN.md): every victim item asking for
+    a public name that is not already public on this incident (the same name and
+    Arabic name) is written with `publish_name` off; returns their positions, for
+    `_ask_for_names` once the rows exist."""
+    if not parts.victims:
+        return []
+    public = set()
+    if existing is not None:
+        public = {
+            (name.strip(), name_ar.strip())
+            for name, name_ar in existing.victims.filter(publish_name=True).values_list(
+                "name", "name_ar"
+            )
+        }
+    held = []
+    for index, item in enumerate(parts.victims):
+        if (
+            item.publish_name
+            and (item.name.strip(), item.name_ar.strip()) not in public
+        ):
+            item.publish_name = False
+            held.append(index)
+    return held
+
+
+def _ask_for_names(
+    incident: Incident, held: list[int], *, by: AbstractBaseUser | None, reason: str
+) -> list[ProtectionRequest]:
+    """The requests for the names `_names_held_back` kept protected (an import or
+    another write without a person simply leaves them protected)."""
+    if not held or by is None or getattr(by, "pk", None) is None:
+        return []
+    victims = list(Victim.objects.filter(incident=incident).order_by("pk"))
+    return [
+        protection_request_create(
+            target=ProtectionRequest.Target.VICTIM_PUBLISH_NAME,
+            obj=victims[index],
+            by=by,
+            reason=f"{reason} ({incident.code}): publish the victim's name",
+        )
+        for index in held
+        if index < len(victims)
+    ]

@@ -8,10 +8,15 @@ incidents), `stats_compare` three (rows, totals, the datasets behind them).
 
 How figures are counted:
 
-- A range is `{"min": sum of min, "max": sum of max}`. A null `max` (a count known only
-  as "at least N") anywhere in a group makes the group's `max` null, and the range then
-  carries `max_known` (the sum over the incidents whose max is known) and
-  `incidents_max_unknown` beside it.
+- A range is `{"min", "max", "incidents_not_recorded", "incidents_max_unknown"}`
+  (DOMAIN.md "Not recorded is not zero"). `min` sums the recorded minimums: an incident
+  where the measure is not recorded (null min) adds nothing to the floor, so `min` stays
+  a true "at least"; it is null only when no incident of the group records the measure.
+  `max` sums the maximums, and is null as soon as one incident's max is unknown (not
+  recorded, or a floor without a ceiling): a sum over part of the ceilings would read as
+  a maximum below the minimum, so no such partial sum is given. The two counts say why,
+  and never overlap: `incidents_not_recorded` (null min) and `incidents_max_unknown`
+  (recorded min, null max).
 - Rows grouped by `actor` or `bloc` count perpetrator attributions with the confidences
   asked for. The `min` of every range sums over the incidents in which the actor (with its
   subunits) or bloc is *certainly involved* (an unnumbered perpetrator row, or a row in
@@ -92,7 +97,7 @@ DENORMALISED = (
     "total_injured",
 )
 # Every CasualtyCount group × outcome, e.g. `aid_workers_abducted`. An incident without
-# that row counts 0–0 (like the children and medical personnel totals).
+# that row has the measure not recorded (null), never 0–0 (DOMAIN.md).
 CASUALTY_MEASURES = tuple(
     f"{group}_{outcome}"
     for group in CasualtyGroup.values
@@ -405,7 +410,8 @@ def _measure_sql(measures: Sequence[str]) -> tuple[dict[str, tuple[str, str]], _
             group,
             outcome,
         )
-        exprs[name] = (f"COALESCE({alias}.min, 0)", f"COALESCE({alias}.max, 0)")
+        # No row: not recorded, null (DOMAIN.md "Not recorded is not zero").
+        exprs[name] = (f"{alias}.min", f"{alias}.max")
     return exprs, joins
 
 
@@ -415,31 +421,61 @@ def _split_measure(name: str) -> tuple[str, str]:
 
 
 def _aggregates(exprs: Mapping[str, tuple[str, str]], certain: str | None) -> list[str]:
-    """Aggregate columns: per range `<n>__min`, `<n>__max_known`, `<n>__unknown`."""
+    """Aggregate columns per range: `<n>__min` (recorded minimums, over the certainly
+    involved incidents when `certain` is given; null when none), `<n>__recorded`
+    (incidents of the group that record the measure, whatever their involvement),
+    `<n>__max` (sum of the maximums), `<n>__not_recorded` and `<n>__max_unknown`."""
     columns = ["count(*) AS n"]
     if certain is not None:
         columns.append(f"count(*) FILTER (WHERE NOT {certain}) AS n_possible")
     for name, (min_expr, max_expr) in exprs.items():
         where = f" FILTER (WHERE {certain})" if certain else ""
         columns += [
-            f'COALESCE(sum({min_expr}){where}, 0) AS "{name}__min"',
-            f'COALESCE(sum({max_expr}), 0) AS "{name}__max_known"',
-            f'count(*) FILTER (WHERE {max_expr} IS NULL) AS "{name}__unknown"',
+            f'sum({min_expr}){where} AS "{name}__min"',
+            f'count({min_expr}) AS "{name}__recorded"',
+            f'sum({max_expr}) AS "{name}__max"',
+            f'count(*) FILTER (WHERE {min_expr} IS NULL) AS "{name}__not_recorded"',
+            f"count(*) FILTER (WHERE {min_expr} IS NOT NULL AND {max_expr} IS NULL) "
+            f'AS "{name}__max_unknown"',
         ]
     return columns
 
 
 def _range(record: Mapping[str, Any], name: str) -> dict[str, Any]:
-    unknown = int(record[f"{name}__unknown"])
-    known = int(record[f"{name}__max_known"])
-    result: dict[str, Any] = {
-        "min": int(record[f"{name}__min"]),
-        "max": None if unknown else known,
+    """One range sum from its aggregate columns (see the module docstring)."""
+    not_recorded = int(record[f"{name}__not_recorded"] or 0)
+    max_unknown = int(record[f"{name}__max_unknown"] or 0)
+    if not int(record[f"{name}__recorded"] or 0):
+        low = None  # no incident of the group records the measure
+    else:
+        # Recorded somewhere in the group: a floor, 0 when only incidents in which an
+        # actor is possibly involved record it.
+        low = int(record[f"{name}__min"] or 0)
+    high = record[f"{name}__max"]
+    return {
+        "min": low,
+        "max": None
+        if low is None or not_recorded or max_unknown or high is None
+        else int(high),
+        "incidents_not_recorded": not_recorded,
+        "incidents_max_unknown": max_unknown,
     }
-    if unknown:
-        result["max_known"] = known
-        result["incidents_max_unknown"] = unknown
-    return result
+
+
+def _empty_aggregates(exprs: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """The aggregate columns of a group without incidents: nothing recorded."""
+    record: dict[str, Any] = {}
+    for name in exprs:
+        record.update(
+            {
+                f"{name}__min": None,
+                f"{name}__recorded": 0,
+                f"{name}__max": None,
+                f"{name}__not_recorded": 0,
+                f"{name}__max_unknown": 0,
+            }
+        )
+    return record
 
 
 # Memory for the sorts and hashes of one statistics query (PostgreSQL's default 4MB
@@ -689,9 +725,7 @@ def _sort_key(key: str, value: Any, row: Mapping[str, Any]) -> tuple:
 
 
 def _empty_result(keys, exprs, lang) -> list[dict[str, Any]]:
-    zero = {"n": 0}
-    for name in exprs:
-        zero.update({f"{name}__min": 0, f"{name}__max_known": 0, f"{name}__unknown": 0})
+    zero = {"n": 0, **_empty_aggregates(exprs)}
     return [_totals_row(zero, keys, exprs, lang)]
 
 
@@ -713,8 +747,8 @@ def stats_summary(
       governorate is the row "Syria (no governorate)" with slug `none`; `weapon` and
       `target_type` give one row per exact code, an incident with two codes counting in
       both; incidents with none appear only in the totals).
-    - `measures`: extra ranges, `<group>_<outcome>` of CasualtyCount (absent row: 0–0) or a
-      denormalised total.
+    - `measures`: extra ranges, `<group>_<outcome>` of CasualtyCount (absent row: not
+      recorded) or a denormalised total.
     - `actor_confidence`: the perpetrator confidences counted by actor/bloc rows.
     - `actor_filter_ids`: the `actor` filter's ids. None: top-level actors, each with its
       subunits; one id X: X itself (exact) and each of X's children with their subunits;
@@ -880,9 +914,10 @@ def period_links_are_approximate(
 
 def _difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     """A − B as a range: [A.min − B.max, A.max − B.min]; an unknown max leaves that end
-    open (null)."""
-    low = None if b["max"] is None else a["min"] - b["max"]
-    high = None if a["max"] is None else a["max"] - b["min"]
+    open (null). A side that records nothing (null min) has the floor every count has,
+    0, so the difference stays a true bound."""
+    low = None if b["max"] is None else (a["min"] or 0) - b["max"]
+    high = None if a["max"] is None else a["max"] - (b["min"] or 0)
     return {"min": low, "max": high}
 
 
@@ -1010,12 +1045,7 @@ def _item_code(row: Mapping[str, Any], key: str) -> str:
 
 
 def _zero_record(exprs, group_id) -> dict[str, Any]:
-    record: dict[str, Any] = {"k0": group_id, "n": 0, "n_possible": 0}
-    for name in exprs:
-        record.update(
-            {f"{name}__min": 0, f"{name}__max_known": 0, f"{name}__unknown": 0}
-        )
-    return record
+    return {"k0": group_id, "n": 0, "n_possible": 0, **_empty_aggregates(exprs)}
 
 
 def _datasets(
@@ -1112,8 +1142,10 @@ def map_clusters(
 
     Incidents without a point and aggregate records are left off (and counted in
     `left_off`). Each cell: `lat`, `lon` (mean of its points), `count`,
-    `civilians_killed_min` and `civilians_killed_max` (sums; max null when one is
-    unknown, with `civilians_killed_max_known`), `bbox` ([min_lon, min_lat, max_lon,
+    `civilians_killed_min` and `civilians_killed_max` (range sums as in the statistics:
+    min over the recorded counts, null when none is; max null when one is unknown or not
+    recorded, with `civilians_killed_incidents_not_recorded` and
+    `civilians_killed_incidents_max_unknown` saying how many), `bbox` ([min_lon, min_lat, max_lon,
     max_lat] of its points); a cell of one incident has its `code` and `title`, and
     from zoom DETAIL_ZOOM on every cell lists up to MAX_CELL_INCIDENTS `incidents`
     (latest first). The public reads the public point (the caller passes the columns the
@@ -1169,9 +1201,12 @@ def map_clusters(
                 avg(f."{latitude}") AS lat, avg(f."{longitude}") AS lon,
                 min(f."{longitude}") AS min_lon, min(f."{latitude}") AS min_lat,
                 max(f."{longitude}") AS max_lon, max(f."{latitude}") AS max_lat,
-                COALESCE(sum(f.civilians_killed_min), 0) AS ck_min,
-                COALESCE(sum(f.civilians_killed_max), 0) AS ck_max_known,
-                count(*) FILTER (WHERE f.civilians_killed_max IS NULL) AS ck_unknown,
+                sum(f.civilians_killed_min) AS ck_min,
+                sum(f.civilians_killed_max) AS ck_max,
+                count(*) FILTER (WHERE f.civilians_killed_min IS NULL)
+                    AS ck_not_recorded,
+                count(*) FILTER (WHERE f.civilians_killed_min IS NOT NULL
+                                   AND f.civilians_killed_max IS NULL) AS ck_max_unknown,
                 min(f.code) AS code,
                 {incidents_col}
             FROM ({f_sql}) f
@@ -1210,15 +1245,19 @@ def _title(title: str | None, title_ar: str | None, lang: str) -> str | None:
 
 def _cluster(record: Mapping[str, Any], *, detail: bool, lang: str) -> dict[str, Any]:
     count = int(record["n"])
-    unknown = int(record["ck_unknown"])
-    known = int(record["ck_max_known"])
+    not_recorded = int(record["ck_not_recorded"])
+    max_unknown = int(record["ck_max_unknown"])
+    low = record["ck_min"]  # null: no incident of the cell records it
     cluster: dict[str, Any] = {
         "lat": float(record["lat"]),
         "lon": float(record["lon"]),
         "count": count,
-        "civilians_killed_min": int(record["ck_min"]),
-        "civilians_killed_max": None if unknown else known,
-        "civilians_killed_max_known": known,
+        "civilians_killed_min": None if low is None else int(low),
+        "civilians_killed_max": None
+        if low is None or not_recorded or max_unknown
+        else int(record["ck_max"]),
+        "civilians_killed_incidents_not_recorded": not_recorded,
+        "civilians_killed_incidents_max_unknown": max_unknown,
         "bbox": [
             record["min_lon"],
             record["min_lat"],

@@ -52,6 +52,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents import services
+from incidents.dbstats import tables_analyze
 from incidents.models import (
     Actor,
     ActorName,
@@ -1234,6 +1235,12 @@ class Generator:
             perpetrators = [a for a in attributions if a[1] == "perpetrator"]
             if not rows:
                 toll, toll_ar = "Casualties were not reported.", "لم يُبلّغ عن الضحايا."
+            elif killed is None:
+                # Not recorded is not zero: no civilian count, so no claim about them.
+                toll, toll_ar = (
+                    "Civilian deaths were not recorded.",
+                    "لم يُسجَّل عدد القتلى المدنيين.",
+                )
             elif totals["civilians_killed_max"] == 0:
                 toll, toll_ar = (
                     "No civilian deaths were reported.",
@@ -1728,10 +1735,7 @@ def synthetic_generate(
         # VACUUM as well where it can run (not inside a transaction): it sets the
         # visibility map, without which the covering indexes of migration 0008 cannot
         # answer index-only (issue 8); autovacuum would get there later.
-        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-        with connection.cursor() as cursor:
-            for table in REFERENCE_TABLES + LOADED_TABLES:
-                cursor.execute(f"{command} {table}")
+        tables_analyze(tables=REFERENCE_TABLES + LOADED_TABLES, vacuum=True)
         timings["analyze"] = time.monotonic() - mark
     return GenerateResult(
         incidents=incidents,
@@ -1838,6 +1842,8 @@ def synthetic_delete(*, progress: Progress | None = None) -> dict[str, int]:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in ("incidents_incident", *child_tables, *REFERENCE_TABLES):
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    # A bulk delete leaves statistics as wrong as a bulk load does (issue 12 §9).
+    tables_analyze(tables=("incidents_incident", *child_tables, *REFERENCE_TABLES))
     return deleted
 
 

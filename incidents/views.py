@@ -54,7 +54,13 @@ from incidents.models import (
     TargetType,
     WeaponType,
 )
-from incidents.templatetags.civtrack import loc, range_words
+from incidents.templatetags.civtrack import (
+    loc,
+    num,
+    range_links,
+    range_sum_words,
+    range_words,
+)
 
 # Parameters a shared link may carry that are not filters (API.md: the pages ignore them).
 TRACKING_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "dclid", "msclkid"}
@@ -265,30 +271,44 @@ def _bad_request(request, template, context, errors):
 
 
 def _totals(queryset: QuerySet[Incident]) -> dict[str, Any]:
-    """Incidents and range sums over a filtered set, in one query (DOMAIN.md: a null max
-    makes the sum "at least", with the known part beside it)."""
-    agg = queryset.order_by().aggregate(
-        incidents=Count("id"),
-        killed_min=Sum("civilians_killed_min"),
-        killed_max=Sum("civilians_killed_max"),
-        killed_max_unknown=Count("id", filter=Q(civilians_killed_max__isnull=True)),
-        children_min=Sum("children_killed_min"),
-        children_max=Sum("children_killed_max"),
-        children_max_unknown=Count("id", filter=Q(children_killed_max__isnull=True)),
-        injured_min=Sum("civilians_injured_min"),
-        injured_max=Sum("civilians_injured_max"),
-        injured_max_unknown=Count("id", filter=Q(civilians_injured_max__isnull=True)),
-    )
-    out = {"incidents": agg["incidents"]}
-    for name in ("killed", "children", "injured"):
-        low = agg[f"{name}_min"] or 0
-        high = agg[f"{name}_max"] or 0
-        unknown = agg[f"{name}_max_unknown"]
+    """Incidents and range sums over a filtered set, in one query, counted as the
+    statistics count them (DOMAIN.md "Statistics"): `min` sums the recorded minimums
+    (null when none is recorded), `max` is null as soon as one incident has none, and
+    `incidents_not_recorded` / `incidents_max_unknown` say how many lack which."""
+    columns = {
+        "killed": "civilians_killed",
+        "children": "children_killed",
+        "injured": "civilians_injured",
+    }
+    aggregates: dict[str, Any] = {"incidents": Count("id")}
+    for name, column in columns.items():
+        low, high = f"{column}_min", f"{column}_max"
+        aggregates.update(
+            {
+                f"{name}_min": Sum(low),
+                f"{name}_max": Sum(high),
+                f"{name}_not_recorded": Count(
+                    "id", filter=Q(**{f"{low}__isnull": True})
+                ),
+                f"{name}_max_unknown": Count(
+                    "id",
+                    filter=Q(**{f"{low}__isnull": False, f"{high}__isnull": True}),
+                ),
+            }
+        )
+    agg = queryset.order_by().aggregate(**aggregates)
+    out: dict[str, Any] = {"incidents": agg["incidents"]}
+    for name in columns:
+        low = agg[f"{name}_min"]
+        not_recorded = agg[f"{name}_not_recorded"]
+        max_unknown = agg[f"{name}_max_unknown"]
         out[name] = {
             "min": low,
-            "max": None if unknown else high,
-            "max_known": high,
-            "max_unknown": unknown,
+            "max": None
+            if low is None or not_recorded or max_unknown
+            else agg[f"{name}_max"],
+            "incidents_not_recorded": not_recorded,
+            "incidents_max_unknown": max_unknown,
         }
     return out
 
@@ -739,17 +759,10 @@ def _order_by(ordering: str, reverse_: bool = False):
             F(field_name).desc() if desc else F(field_name).asc(),
             "-id" if desc else "id",
         ]
-    primary = (
-        F(field_name).desc(nulls_last=not reverse_)
-        if desc
-        else F(field_name).asc(nulls_last=not reverse_)
-    )
-    if reverse_:
-        primary = (
-            F(field_name).desc(nulls_first=True)
-            if desc
-            else F(field_name).asc(nulls_first=True)
-        )
+    # Nulls last as shown; a page walked backwards reads them first. (Django refuses
+    # `nulls_last=False`: building it for "previous" links was a 500.)
+    nulls = {"nulls_first": True} if reverse_ else {"nulls_last": True}
+    primary = F(field_name).desc(**nulls) if desc else F(field_name).asc(**nulls)
     return [primary, "-id" if desc else "id"]
 
 
@@ -1260,22 +1273,16 @@ def _toll_context(params: QueryDict, actor: Actor) -> dict:
     possible_query = _with(all_query, actor_involvement="possible")
     lang = _lang()
     every = stats_summary(all_qs, group_by=["year"], lang=lang)["rows"]
-    certain = {
-        r["year"]: r
-        for r in stats_summary(certain_qs, group_by=["year"], lang=lang)["rows"]
-        if not r["total"]
-    }
+    certain_rows = stats_summary(certain_qs, group_by=["year"], lang=lang)["rows"]
+    certain = {r["year"]: r for r in certain_rows if not r["total"]}
     years = []
-    total_certain_min = 0
-    total_certain_incidents = 0
     for row in every:
         if row["total"]:
             continue
         sure = certain.get(row["year"])
-        low = sure["civilians_killed"]["min"] if sure else 0
+        killed = _actor_range(row["civilians_killed"], sure)
+        low = killed["min"]
         sure_n = sure["incidents"] if sure else 0
-        total_certain_min += low
-        total_certain_incidents += sure_n
         period = {
             "date_from": f"{row['year']:04d}-01-01",
             "date_to": f"{row['year']:04d}-12-31",
@@ -1290,26 +1297,44 @@ def _toll_context(params: QueryDict, actor: Actor) -> dict:
                 "possible_url": _list_link(_with(possible_query, **period)),
                 "min": low,
                 "min_url": _list_link(_with(certain_query, **period)),
-                "max": row["civilians_killed"]["max"],
+                "max": killed["max"],
+                "killed": killed,
                 "max_url": _list_link(
                     _with(all_query, ordering="-civilians_killed_max", **period)
                 ),
-                "range": range_words(low, row["civilians_killed"]["max"]),
+                "links": range_links(
+                    _list_link(_with(all_query, **period)),
+                    "civilians_killed",
+                    min=_list_link(_with(certain_query, **period)),
+                    max=_list_link(
+                        _with(all_query, ordering="-civilians_killed_max", **period)
+                    ),
+                ),
+                "range": range_sum_words(killed, row["incidents"]),
             }
         )
     total = every[-1]
+    total_killed = _actor_range(total["civilians_killed"], certain_rows[-1])
     toll = {
         "incidents": total["incidents"],
         "incidents_url": _list_link(all_query),
-        "possible": total["incidents"] - total_certain_incidents,
+        "possible": total["incidents"] - certain_rows[-1]["incidents"],
         "possible_url": _list_link(possible_query),
-        "min": total_certain_min,
+        "killed": total_killed,
+        "min": total_killed["min"],
         "min_url": _list_link(certain_query),
-        "max": total["civilians_killed"]["max"],
-        "max_known": total["civilians_killed"].get("max_known"),
+        "max": total_killed["max"],
         "max_url": _list_link(_with(all_query, ordering="-civilians_killed_max")),
-        "range": range_words(total_certain_min, total["civilians_killed"]["max"]),
-        "children": total["children_killed"],
+        "links": range_links(
+            _list_link(all_query),
+            "civilians_killed",
+            min=_list_link(certain_query),
+            max=_list_link(_with(all_query, ordering="-civilians_killed_max")),
+        ),
+        "range": range_sum_words(total_killed, total["incidents"]),
+        "children": _actor_range(
+            total["children_killed"], certain_rows[-1], "children_killed"
+        ),
     }
     units = []
     # The actor itself (exact) and each subunit with its own subunits.
@@ -1332,10 +1357,17 @@ def _toll_context(params: QueryDict, actor: Actor) -> dict:
                 "incidents_url": _list_link(_encode(link)),
                 "possible": row.get("incidents_possible", 0),
                 "possible_url": _list_link(_encode(possible_link)),
+                "killed": row["civilians_killed"],
                 "min": row["civilians_killed"]["min"],
                 "min_url": _list_link(_encode(low_link)),
                 "max": row["civilians_killed"]["max"],
-                "range": rng_text(row["civilians_killed"]),
+                "links": range_links(
+                    _list_link(_encode(link)),
+                    "civilians_killed",
+                    min=_list_link(_encode(low_link)),
+                    max=_list_link(_encode(link)),
+                ),
+                "range": range_sum_words(row["civilians_killed"], row["incidents"]),
             }
         )
     return {
@@ -1346,11 +1378,40 @@ def _toll_context(params: QueryDict, actor: Actor) -> dict:
     }
 
 
+def _measure_links(
+    link: dict | None, certain: dict | None, measure: str
+) -> dict[str, str]:
+    """The lists behind a statistics row's range of `measure` (see range_links): the
+    min from the certainly involved incidents' list when the row has one, the max
+    from the row's list (ordered by civilians killed for that measure, the one
+    ordering the list offers)."""
+    ordering = "-civilians_killed_max" if measure == "civilians_killed" else None
+    return range_links(
+        _list_link(_encode(link)),
+        measure,
+        min=_list_link(_encode(certain if certain else link)),
+        max=_list_link(_with(_encode(link), ordering=ordering)),
+    )
+
+
+def _actor_range(
+    every: dict, certain_row: dict | None, measure: str = "civilians_killed"
+) -> dict:
+    """An actor's range sum (DOMAIN.md "Statistics") from the sums over all of its
+    incidents (`every`) and over those in which it is certainly involved: the min is the
+    certain incidents' (0 when only possible ones record the measure, null when none
+    does), the max and the counts of missing figures are those of all its incidents."""
+    sure = certain_row[measure] if certain_row else None
+    low = None if every["min"] is None else (sure or {}).get("min") or 0
+    return {**every, "min": low}
+
+
 def column_chart(rows: list[dict], label_key: str, height: int = 180) -> dict:
     """Geometry of a server-side SVG column chart of ranges: a solid column up to each
-    row's min, a light one up to its max ("at least" rows: min only). Rows need
-    `min`, `max`, `max_url`, `incidents` and the label. The page shows the same numbers
-    in a table beside it."""
+    row's min, a light one up to its max, and, where the max is unknown ("at least"),
+    an open-ended dashed cap above the min instead of a ceiling (a wide or open range
+    must not look like a small number). Rows need `min`, `max`, `max_url`, `incidents`
+    and the label. The page shows the same numbers in a table beside it."""
     if not rows:
         return {}
     peak = max(
@@ -1370,6 +1431,7 @@ def column_chart(rows: list[dict], label_key: str, height: int = 180) -> dict:
         x = left + i * step + (step - bar_w) / 2
         h_max = plot_h * (high or 0) / top
         h_min = plot_h * (row["min"] or 0) / top
+        is_open = row["max"] is None and row["min"] is not None
         bars.append(
             {
                 "x": round(x, 2),
@@ -1378,27 +1440,43 @@ def column_chart(rows: list[dict], label_key: str, height: int = 180) -> dict:
                 "h_max": round(h_max, 2),
                 "y_min": round(8 + plot_h - h_min, 2),
                 "h_min": round(h_min, 2),
+                "open": is_open,
+                "y_open": round(max(0.0, 8 + plot_h - h_min - OPEN_END), 2),
+                "h_open": round(min(OPEN_END, 8 + plot_h - h_min), 2),
                 "label": str(row[label_key]),
                 "show_label": i % label_every == 0,
                 "label_x": round(x + bar_w / 2, 2),
-                "title": f"{row[label_key]}: {range_words(row['min'], row['max'])}",
+                "title": f"{row[label_key]}: {_chart_range(row)}",
                 "url": row.get("max_url") or row.get("incidents_url") or "",
             }
         )
     ticks = [
-        {"y": round(8 + plot_h - plot_h * t / 4, 2), "value": f"{int(top * t / 4):,}"}
+        {"y": round(8 + plot_h - plot_h * t / 4, 2), "value": num(int(top * t / 4))}
         for t in range(5)
     ]
     return {
         "width": width,
         "height": height,
         "bars": bars,
+        "open": any(b["open"] for b in bars),
         "ticks": ticks,
         "left": left,
         "right": width - right,
         "base_y": 8 + plot_h,
         "label_y": height - 6,
     }
+
+
+# Length (SVG units) of the dashed open end drawn where a range has no maximum.
+OPEN_END = 14
+
+
+def _chart_range(row: dict) -> str:
+    """A chart row's range in words: "not recorded" rather than 0 when its min is
+    null (DOMAIN.md "Not recorded is not zero")."""
+    if row.get("min") is None:
+        return gettext("not recorded")
+    return range_words(row["min"], row["max"])
 
 
 def _nice_ceiling(value: float) -> int:
@@ -1463,12 +1541,6 @@ def _top_parts(queryset: QuerySet[Incident], kind: str, base: str, limit: int = 
     ]
 
 
-def _holds_sensitive_facility() -> Q:
-    """Places that are (or contain, below community level) a sensitive facility's own
-    place: never shown to the public."""
-    return selectors.holds_sensitive_facility()
-
-
 @require_safe
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = (
@@ -1476,20 +1548,19 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .filter(slug=slug)
         .first()
     )
-    if place is None:
+    if place is None or (
+        Location.objects.filter(pk__in=[place.pk, place.merged_into_id])
+        .filter(selectors.sensitive_facility_site())
+        .exists()
+    ):
+        # A sensitive facility's own site is the facility (DOMAIN.md: the public knows
+        # it only by its district): it, and a redirect to it, answer as an unknown slug.
+        # No other place hides.
         raise Http404(gettext("No place has the slug %(slug)s.") % {"slug": slug})
     if place.merged_into_id is not None:
         return HttpResponsePermanentRedirect(
             reverse("incidents:place", args=[place.merged_into.slug])
         )
-    if (
-        Location.objects.filter(pk=place.pk)
-        .filter(_holds_sensitive_facility())
-        .exists()
-    ):
-        # The place of a sensitive facility would give it away (DOMAIN.md: the public
-        # knows it only by its district).
-        raise Http404(gettext("No place has the slug %(slug)s.") % {"slug": slug})
     chain = []
     parent = place.parent
     while parent is not None and len(chain) < 3:
@@ -1499,7 +1570,7 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     children = list(
         selectors.live_locations()
         .filter(parent=place)
-        .exclude(_holds_sensitive_facility())
+        .exclude(selectors.sensitive_facility_site())
         .order_by("name")
         .only("slug", "name", "name_ar", "level")
     )
@@ -1697,7 +1768,10 @@ FORM_GROUPS = [
                 "actor",
                 _("Actor (slug, subunits included)"),
                 "text",
-                help_text=_("e.g. tiger-forces; several separated by commas"),
+                help_text=_(
+                    "e.g. 25th-special-mission-forces-division, the Tiger Forces; "
+                    "several separated by commas"
+                ),
             ),
             _field("actor_exact", _("This actor only, without subunits"), "checkbox"),
             _field(
@@ -1756,7 +1830,7 @@ FORM_GROUPS = [
                 "facility",
                 _("Facility reference"),
                 "text",
-                help_text=_("e.g. F-000123"),
+                help_text=_("F- and six digits, as on the facility's page"),
             ),
         ],
     ),
@@ -1788,6 +1862,43 @@ FORM_GROUPS = [
                 "civilians_injured_min__gte", _("Civilians injured: at least"), "number"
             ),
             _field("casualties_known", _("Casualties recorded"), "select", YES_NO_ANY),
+            # Not recorded is not zero (DOMAIN.md): ask for records that give a count.
+            _field(
+                "civilians_killed_recorded",
+                _("Civilians killed recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
+            _field(
+                "civilians_injured_recorded",
+                _("Civilians injured recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
+            _field(
+                "children_killed_recorded",
+                _("Children killed recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
+            _field(
+                "medical_personnel_killed_recorded",
+                _("Medical personnel killed recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
+            _field(
+                "total_killed_recorded",
+                _("Everyone killed recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
+            _field(
+                "total_injured_recorded",
+                _("Everyone injured recorded"),
+                "select",
+                YES_NO_ANY,
+            ),
         ],
     ),
     (
@@ -1801,7 +1912,7 @@ FORM_GROUPS = [
                 "external_ref",
                 _("External reference"),
                 "text",
-                help_text=_("e.g. ucdp_ged:123456 or insecurity_insight"),
+                help_text=_("e.g. ucdp_ged:214797 or insecurity_insight"),
             ),
             _field("source", _("Source id"), "text"),
             _field(
@@ -1914,10 +2025,11 @@ def home(request: HttpRequest) -> HttpResponse:
         certain_link = row_filter_params(row, ["bloc"], base, involvement="certain")
         possible_link = row_filter_params(row, ["bloc"], base, involvement="possible")
         killed = row["civilians_killed"]
-        high = (
-            killed["max"] if killed["max"] is not None else killed.get("max_known", 0)
-        )
-        peak = max(peak, high or 0, killed["min"])
+        # The bar reaches the maximum when every incident has one; otherwise the
+        # minimum, drawn open-ended (no partial sum of ceilings: it could read as a
+        # maximum below the minimum).
+        high = killed["max"] if killed["max"] is not None else killed["min"] or 0
+        peak = max(peak, high)
         blocs.append(
             {
                 "code": code,
@@ -1926,20 +2038,29 @@ def home(request: HttpRequest) -> HttpResponse:
                 "incidents_url": _list_link(_encode(all_link)),
                 "possible": row.get("incidents_possible", 0),
                 "possible_url": _list_link(_encode(possible_link)),
+                "killed": killed,
                 "min": killed["min"],
                 "min_url": _list_link(_encode(certain_link)),
                 "max": killed["max"],
-                "max_known": killed.get("max_known"),
                 "max_url": _list_link(
                     _with(_encode(all_link), ordering="-civilians_killed_max")
                 ),
-                "high": high or 0,
+                "links": range_links(
+                    _list_link(_encode(all_link)),
+                    "civilians_killed",
+                    min=_list_link(_encode(certain_link)),
+                    max=_list_link(
+                        _with(_encode(all_link), ordering="-civilians_killed_max")
+                    ),
+                ),
+                "high": high,
+                "open": killed["max"] is None,
                 "datasets": row.get("datasets", {}),
             }
         )
     blocs.sort(key=lambda b: (-b["high"], -b["incidents"]))
     for bloc in blocs:
-        bloc["min_pct"] = round(100 * bloc["min"] / peak, 2)
+        bloc["min_pct"] = round(100 * (bloc["min"] or 0) / peak, 2)
         bloc["max_pct"] = round(100 * bloc["high"] / peak, 2)
     headline = _headline_difference(compare, blocs)
 
@@ -1979,7 +2100,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "incidents": row["incidents"],
                 "min": row["civilians_killed"]["min"],
                 "max": row["civilians_killed"]["max"],
-                "range": rng_text(row["civilians_killed"]),
+                "range": range_sum_words(row["civilians_killed"], row["incidents"]),
                 "incidents_url": _list_link(_encode(link)),
                 "max_url": _list_link(_encode(link)),
             }
@@ -1988,7 +2109,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "all_url": _list_link(),
         "killed_url": _list_link(ordering="-civilians_killed_max"),
+        "killed_links": range_links(_list_link(), "civilians_killed"),
         "children_url": _list_link(children_killed_max__gte=1),
+        "children_links": range_links(_list_link(), "children_killed"),
         "health_count": health_count,
         "health_url": _list_link(health_query),
         "blocs": blocs,
@@ -2118,12 +2241,13 @@ def stats(request: HttpRequest) -> HttpResponse:
                 "killed_max_url": _list_link(
                     _with(_encode(link), ordering="-civilians_killed_max")
                 ),
+                "killed_links": _measure_links(link, certain, "civilians_killed"),
                 "children": row["children_killed"],
-                "children_url": _list_link(
-                    _with(_encode(link), children_killed_max__gte=1)
-                ),
+                "children_links": _measure_links(link, certain, "children_killed"),
                 "injured": row["civilians_injured"],
+                "injured_links": _measure_links(link, certain, "civilians_injured"),
                 "total_killed": row["total_killed"],
+                "total_killed_links": _measure_links(link, certain, "total_killed"),
                 "note": row.get("note", ""),
             }
         )
@@ -2182,7 +2306,9 @@ def _key_label(key: str, value) -> str:
 
 
 def bar_chart(rows: list[dict], limit: int = 25) -> dict:
-    """Horizontal bars of ranges for a categorical grouping (server-side SVG)."""
+    """Horizontal bars of ranges for a categorical grouping (server-side SVG): solid to
+    the min, light to the max, a dashed open end where the max is unknown (see
+    column_chart)."""
     rows = rows[:limit]
     if not rows:
         return {}
@@ -2196,18 +2322,26 @@ def bar_chart(rows: list[dict], limit: int = 25) -> dict:
     for i, row in enumerate(rows):
         high = row["max"] if row["max"] is not None else row["min"]
         y = 10 + i * (bar_h + gap)
+        is_open = row["max"] is None and row["min"] is not None
+        w_min = round(plot_w * (row["min"] or 0) / top, 2)
         bars.append(
             {
                 "y": y,
                 "h": bar_h,
                 "x": label_w,
                 "w_max": round(plot_w * (high or 0) / top, 2),
-                "w_min": round(plot_w * (row["min"] or 0) / top, 2),
+                "w_min": w_min,
+                "open": is_open,
+                "x_open": round(label_w + w_min, 2),
+                "w_open": OPEN_END,
                 "label": row["label"][:34],
                 "label_y": y + bar_h - 4,
-                "value_x": label_w + round(plot_w * (high or 0) / top, 2) + 6,
-                "value": range_words(row["min"], row["max"]),
-                "title": f"{row['label']}: {range_words(row['min'], row['max'])}",
+                "value_x": label_w
+                + round(plot_w * (high or 0) / top, 2)
+                + (OPEN_END if is_open else 0)
+                + 6,
+                "value": _chart_range(row),
+                "title": f"{row['label']}: {_chart_range(row)}",
                 "url": row.get("max_url", ""),
             }
         )
@@ -2215,6 +2349,7 @@ def bar_chart(rows: list[dict], limit: int = 25) -> dict:
         "width": width,
         "height": 20 + len(rows) * (bar_h + gap),
         "bars": bars,
+        "open": any(b["open"] for b in bars),
         "label_w": label_w,
     }
 
@@ -2267,6 +2402,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
                 "killed_url": _list_link(
                     _with(_encode(link), ordering="-civilians_killed_max")
                 ),
+                "killed_links": _measure_links(link, None, "civilians_killed"),
             }
         )
     context.update(

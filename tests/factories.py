@@ -4,6 +4,7 @@ public place and search names are what production computes)."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import factory
 from django.contrib.auth.models import Group, User
@@ -15,6 +16,7 @@ from incidents.models import (
     Incident,
     IncidentType,
     Location,
+    ProtectionRequest,
     Source,
     TargetType,
     WeaponType,
@@ -156,7 +158,9 @@ def make_incident(
     incident = services.incident_submit(incident=incident, by=author)
     if status == Incident.Status.IN_REVIEW:
         return incident
-    incident = services.incident_publish(incident=incident, by=reviewer())
+    incident = services.incident_publish(
+        incident=incident, expected_version=incident.version, by=reviewer()
+    )
     if status == Incident.Status.PUBLISHED:
         return incident
     if status == Incident.Status.WITHDRAWN:
@@ -264,3 +268,32 @@ def import_reference_data() -> dict[str, Location]:
             )
         places[pcode] = place
     return places
+
+
+def approve_protection_requests(saved):
+    """Have a second person, a reviewer, approve every ProtectionRequest a service
+    filed for `saved` (a new file or victim's name starts protected: DOMAIN.md
+    "Lowering protection"), and return `saved` re-read. For tests that need a public
+    file or name."""
+    for asked in getattr(saved, "protection_requests", None) or []:
+        services.protection_request_approve(
+            request=asked,
+            by=reviewer(),
+            expected_version=services.protection_object_version(
+                services.protection_object(asked)
+            ),
+        )
+    saved.refresh_from_db()
+    return saved
+
+
+def approve_pending_protection_requests() -> None:
+    """Have a reviewer approve every pending ProtectionRequest (for fixtures that
+    build a world with consented names or public files in one go)."""
+    pending = SimpleNamespace(
+        protection_requests=list(
+            ProtectionRequest.objects.filter(status=ProtectionRequest.Status.PENDING)
+        ),
+        refresh_from_db=lambda: None,
+    )
+    approve_protection_requests(pending)

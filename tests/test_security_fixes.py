@@ -25,7 +25,13 @@ from api import throttling as api_throttling
 from civtrack.accounts import client_ip
 from incidents import services
 from incidents.models import Incident, SignInFailure
-from tests.factories import SourceFactory, make_incident, researcher, reviewer
+from tests.factories import (
+    SourceFactory,
+    approve_protection_requests,
+    make_incident,
+    researcher,
+    reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password-1"  # the factories' password
@@ -312,13 +318,15 @@ METADATA_MARKERS = (
 
 
 def add_source(content: bytes, name: str = "IMG_0001.jpg", **fields):
-    return services.source_create(
-        by=reviewer(),  # publishing a file is a reviewer's decision
+    # Publishing a file is asked for and approved by a second reviewer (issue 12 §2).
+    source = services.source_create(
+        by=reviewer(),
         kind="photo",
         title="Photo of the strike",
         file=SimpleUploadedFile(name, content),
         **fields,
     )
+    return approve_protection_requests(source)
 
 
 def file_url(source) -> str:
@@ -476,6 +484,7 @@ def test_a_published_pdf_is_not_served(client):
         file=SimpleUploadedFile("r.pdf", pdf),
         file_public=True,
     )
+    approve_protection_requests(source)
 
     response = client.get(file_url(source))
     detail = client.get(reverse("api:source-detail", kwargs={"pk": source.pk})).json()

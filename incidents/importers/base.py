@@ -42,7 +42,6 @@ from typing import Any
 import pghistory
 import pgtrigger
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -50,6 +49,7 @@ from pghistory.models import Context as PghContext
 
 from incidents import services
 from incidents.copyload import copy_create
+from incidents.dbstats import import_tables, tables_analyze
 from incidents.models import (
     Actor,
     ActorName,
@@ -72,7 +72,7 @@ from incidents.models import (
 from incidents.text import normalize_name
 
 logger = logging.getLogger(__name__)
-IMPORTER_USERNAME = "importer"
+IMPORTER_USERNAME = services.SYSTEM_USERNAME
 CHUNK_SIZE = 1000
 MAX_REPORT_MESSAGE = 500
 REVERTED_REASON = "import reverted"
@@ -1072,17 +1072,9 @@ def incident_snapshot(incident: Incident) -> dict[str, Any]:
 
 
 def importer_user():
-    """The system account batches are recorded under when no user is named."""
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(
-        username=IMPORTER_USERNAME,
-        defaults={"is_active": False, "is_staff": False},
-    )
-    if created or user.has_usable_password():
-        user.set_unusable_password()
-        user.is_active = False
-        user.save(update_fields=["password", "is_active"])
-    return user
+    """The system account batches are recorded under when no user is named: the one
+    services.system_user() keeps (it imports with a reviewer's rights)."""
+    return services.system_user()
 
 
 def batch_create(
@@ -1105,10 +1097,18 @@ def batch_create(
         raise ImportFileError(
             f"Unknown format '{format}': choose one of {', '.join(sorted(valid))}."
         )
+    user = user or importer_user()
+    if publish and not services.import_acts_as_reviewer(user):
+        # --publish is a reviewer's choice on every path (admin, API, command line
+        # with --user): the service refuses it too, this says so before any work.
+        raise ImportFileError(
+            f"Only reviewers and admins import with publish: {user.get_username()} "
+            "is not a reviewer."
+        )
     batch = ImportBatch(
         format=format,
         file_name=file_name[:300],
-        user=user or importer_user(),
+        user=user,
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         publish=publish,
@@ -1193,6 +1193,10 @@ def _run_batch(batch: ImportBatch, source=None, *, out=None) -> ImportBatch:
                 "This file does not say which release it is: give --release NAME and "
                 "--release-date YYYY-MM-DD."
             )
+        if batch.publish and not services.import_acts_as_reviewer(batch.user):
+            # Checked again here, whatever created the batch: _bulk_publish and the
+            # updates of published incidents rely on it.
+            raise ImportFileError("Only reviewers and admins import with publish.")
         batch.sha256 = sha256
         batch.status = ImportBatch.Status.RUNNING
         batch.started_at = timezone.now()
@@ -1228,6 +1232,14 @@ def _run_batch(batch: ImportBatch, source=None, *, out=None) -> ImportBatch:
                         "written (use --skip-bad-rows to import the valid rows)."
                     ),
                 )
+        if (
+            batch.status == ImportBatch.Status.SUCCEEDED
+            and not batch.dry_run
+            and (engine.counts["created"] or engine.counts["updated"])
+        ):
+            # A bulk write leaves the planner blind until it has statistics (issue 12
+            # §9: a count took 7–27 s after `make run`); analyse what the batch filled.
+            tables_analyze(tables=import_tables())
     except ImportFileError as error:
         _fail(batch, str(error))
     except Exception as error:
@@ -1253,6 +1265,13 @@ def _fail(batch: ImportBatch, reason: str) -> None:
         return
     with pghistory.context(reason="import failed", user=batch.user_id):
         batch.save()
+
+
+def skip_reason(problem: str) -> str:
+    """The short reason a report row carries ("needs a reviewer", "published")."""
+    if problem.startswith(services.NEEDS_A_REVIEWER):
+        return services.NEEDS_A_REVIEWER
+    return "published"
 
 
 @dataclass
@@ -1602,19 +1621,21 @@ class Engine:
                     ExternalRef.objects.filter(pk=ref.pk).update(**ref_update)
             self._entry(line, value, "unchanged", messages, incident=incident.code)
             return
-        if incident.status == Incident.Status.PUBLISHED and not self.batch.publish:
+        problem = services.import_change_problem(batch=self.batch, incident=incident)
+        if problem:
+            # The service would refuse it too: the row is reported, the batch goes on.
             self._entry(
                 line,
                 value,
                 "skipped",
                 [
                     *messages,
-                    f"{incident.code} is published: a batch without --publish never "
-                    "changes a published incident ("
+                    f"line {line}: {problem} ("
                     + ", ".join(label(k) for k in changes)
                     + " would change)",
                 ],
                 incident=incident.code,
+                reason=skip_reason(problem),
             )
             return
         new_fields = {k: fields[k] for k in SNAPSHOT_FIELDS if k in changes}

@@ -25,6 +25,7 @@ from incidents.importers.base import (
     parse_date,
     parse_float,
     parse_int,
+    skip_reason,
 )
 from incidents.models import (
     Actor,
@@ -35,6 +36,7 @@ from incidents.models import (
     IncidentType,
     Location,
 )
+from incidents.spreadsheet import spreadsheet_escape, spreadsheet_unescape
 
 CASUALTY_KEYS = [(g.value, o.value) for g in CasualtyGroup for o in CasualtyOutcome]
 ROW_COLUMNS = [
@@ -99,6 +101,28 @@ READ_ONLY_COLUMNS = [
     if c not in EDITABLE_COLUMNS
     and c not in ROW_COLUMNS
     and c not in ("code", "version", "perpetrators", "perpetrator_alternatives")
+]
+# The text columns (the others are numbers, booleans, dates and timestamps): the cells
+# written spreadsheet-safe (incidents/spreadsheet.py), as api/export_sql.py decides by
+# each column's type; tests/api/test_export_sql_fuzz.py holds the two lists equal.
+TEXT_COLUMNS = [
+    "code",
+    "status",
+    "title",
+    "title_ar",
+    "summary",
+    "summary_ar",
+    "date_precision",
+    "time_of_day",
+    "location",
+    "governorate",
+    "geo_precision",
+    "incident_type",
+    "grading",
+    "perpetrators",
+    "perpetrator_alternatives",
+    "weapons",
+    "targets",
 ]
 
 
@@ -165,7 +189,20 @@ def export_row(incident: Incident) -> dict[str, str]:
         row[f"{prefix}_min"] = str(count.min)
         row[f"{prefix}_max"] = str(count.max)
         row[f"{prefix}_best"] = _text(count.best)
+    for name in TEXT_COLUMNS:
+        row[name] = spreadsheet_escape(row[name])
     return row
+
+
+def read_cells(row: dict[str, str]) -> dict[str, str]:
+    """A row of the file as the values it stands for: the spreadsheet-safe prefix
+    `export_row()` adds is removed (incidents/spreadsheet.py), whatever the column,
+    since a spreadsheet may have turned a number into text and only the exact
+    escape is undone."""
+    return {
+        key: spreadsheet_unescape(value) if isinstance(value, str) else value
+        for key, value in row.items()
+    }
 
 
 def _bool(value: str, column: str) -> bool:
@@ -253,6 +290,7 @@ class CivtrackImporter(BaseImporter):
     # Another instance's export: external references civtrack:<NAME>/<code> ----------
 
     def map_row(self, row, line, batch) -> MappedRow:
+        row = read_cells(row)
         code = (row.get("code") or "").strip()
         if not code:
             raise RowRejected("code", "the incident code is required")
@@ -319,7 +357,7 @@ class CivtrackImporter(BaseImporter):
     def run_own(self, engine, records) -> None:
         """Apply the edits of a re-imported export (only the columns that differ from
         what the export of the same version would say)."""
-        codes = [(r.row.get("code") or "").strip() for r in records]
+        codes = [(read_cells(r.row).get("code") or "").strip() for r in records]
         incidents = {
             i.code: i
             for i in Incident.objects.filter(code__in=[c for c in codes if c])
@@ -340,7 +378,7 @@ class CivtrackImporter(BaseImporter):
                 engine.progress.update(index)
 
     def _own_row(self, engine, record, incidents, by) -> None:
-        row, line = record.row, record.line
+        row, line = read_cells(record.row), record.line
         code = (row.get("code") or "").strip()
         if row.get("__error__"):
             engine._entry(line, code, "rejected", [f"line {line}: {row['__error__']}"])
@@ -382,7 +420,7 @@ class CivtrackImporter(BaseImporter):
                 column="version",
             )
             return
-        current = export_row(incident)
+        current = read_cells(export_row(incident))
         messages = []
         for column in READ_ONLY_COLUMNS:
             if column in row and (row.get(column) or "") != current[column]:
@@ -487,15 +525,17 @@ class CivtrackImporter(BaseImporter):
         if not fields and parts == services.IncidentParts():
             engine._entry(line, code, "unchanged", messages, incident=code)
             return
-        if incident.status == Incident.Status.PUBLISHED and not engine.batch.publish:
+        problem = services.import_change_problem(batch=engine.batch, incident=incident)
+        if problem:
+            # A researcher's file may not change what is in review or published: the
+            # row is reported and left untouched, the rest of the batch goes on.
             engine._entry(
                 line,
                 code,
                 "skipped",
-                changes
-                + messages
-                + [f"{code} is published: a batch without publish never changes it"],
+                changes + messages + [f"line {line}: {problem}"],
                 incident=code,
+                reason=skip_reason(problem),
             )
             return
         try:

@@ -167,7 +167,7 @@ def import_batch_revert(*, batch: ImportBatch, by) -> ImportBatch:
                     expected_version=incident.version,
                     fields=fields,
                     parts=_restore_parts(incident, restore),
-                    by=None,
+                    by=by,
                     reason=reason,
                     batch=batch,
                 )

@@ -72,12 +72,17 @@ def _num(value) -> str:
 
 
 def range_words(low, high) -> str:
-    """9–11, 9, or "at least 9" when the maximum is unknown (DOMAIN.md: a null max)."""
-    if low is None and high is None:
-        return "–"
-    low = low or 0
-    if high is None:
+    """A count's range as a reader understands it, in the page's language: "9–11",
+    "4", "none (0)" (a source's claim of zero), "at least 3" (an unknown maximum), or
+    "not recorded" (DOMAIN.md "Not recorded is not zero": a null minimum). A floor of 0
+    says nothing ("at least 0"), so it also reads "not recorded"; a maximum below the
+    minimum is never written."""
+    if low is None or (low == 0 and high is None):
+        return gettext("not recorded")
+    if high is None or high < low:
         return gettext("at least %(n)s") % {"n": _num(low)}
+    if high == 0:
+        return gettext("none (0)")
     if low == high:
         return _num(low)
     # Isolated left-to-right, so that "9–11" does not read "11–9" on Arabic pages.
@@ -91,12 +96,135 @@ def range_text(low, high):
 
 @register.filter
 def rng(value):
-    """A {"min", "max"} dict (statistics rows) as a range."""
+    """A {"min", "max"} dict (an incident's casualties, statistics rows) as a range."""
     if value is None:
-        return "–"
+        return gettext("not recorded")
     if isinstance(value, dict):
         return range_words(value.get("min"), value.get("max"))
     return range_words(value[0], value[1])
+
+
+def _gap_texts(value: dict, incidents: int | None) -> list[tuple[str, str]]:
+    """The parts of a range sum that say what it lacks, as (kind, text):
+    ("max_unknown", "no upper figure for 10 of 6,520 incidents") and
+    ("not_recorded", "not recorded in 12")."""
+    parts = []
+    max_unknown = value.get("incidents_max_unknown") or 0
+    not_recorded = value.get("incidents_not_recorded") or 0
+    if max_unknown:
+        if incidents:
+            text = gettext("no upper figure for %(n)s of %(total)s incidents") % {
+                "n": _num(max_unknown),
+                "total": _num(incidents),
+            }
+        else:
+            text = gettext("no upper figure for %(n)s incidents") % {
+                "n": _num(max_unknown)
+            }
+        parts.append(("max_unknown", text))
+    if not_recorded:
+        text = gettext("not recorded in %(n)s") % {"n": _num(not_recorded)}
+        parts.append(("not_recorded", text))
+    return parts
+
+
+def range_head(value: dict | None) -> str:
+    """The figure of a range sum: "1,849–2,000", "at least 1,849", or "not recorded"
+    when no incident records the measure (never 0)."""
+    if not value or value.get("min") is None:
+        return gettext("not recorded")
+    return range_words(value["min"], value.get("max"))
+
+
+def range_sum_words(value: dict | None, incidents: int | None = None) -> str:
+    """A range sum as a reader understands it (DOMAIN.md "Statistics"): "at least
+    1,849 — no upper figure for 10 of 6,520 incidents; not recorded in 12". The maximum
+    is only ever written when every incident has one, so no page shows a "maximum"
+    below the minimum; a measure no incident records is "not recorded", never 0."""
+    head = range_head(value)
+    if not value or value.get("min") is None:
+        return head
+    gaps = [text for _kind, text in _gap_texts(value, incidents)]
+    return f"{head} — {'; '.join(gaps)}" if gaps else head
+
+
+@register.filter
+def rhead(value):
+    """`{{ row.killed|rhead }}`: see range_head."""
+    return range_head(value)
+
+
+@register.filter
+def rsum(value, incidents=None):
+    """`{{ row.killed|rsum:row.incidents }}`: see range_sum_words."""
+    return range_sum_words(value, incidents)
+
+
+def _link(url: str, text: str):
+    if url:
+        return format_html('<a href="{}">{}</a>', url, text)
+    return format_html("{}", text)
+
+
+def range_links(base_url: str, measure: str, **links: str) -> dict[str, str]:
+    """The lists behind the parts of a range sum, for range_sum_links: `links` (`min`,
+    `max`) and, from `base_url` (the group's list), `not_recorded`
+    (`<measure>_recorded=false`) and `recorded` (`<measure>_recorded=true`: the list in
+    which the incidents without an upper figure are counted)."""
+    separator = "&" if "?" in base_url else "?"
+    return {
+        **links,
+        "not_recorded": f"{base_url}{separator}{measure}_recorded=false",
+        "recorded": f"{base_url}{separator}{measure}_recorded=true",
+    }
+
+
+@register.simple_tag
+def range_gap_links(value, incidents=None, links=None):
+    """What a range sum lacks ("no upper figure for 10 of 6,520 incidents; not recorded
+    in 12"), each part a link: "not recorded in N" to `links["not_recorded"]` (the list
+    with `<measure>_recorded=false`), "no upper figure…" to `links["recorded"]`; empty
+    when it lacks nothing."""
+    if not value or value.get("min") is None:
+        return ""
+    links = links or {}
+    targets = {"not_recorded": "not_recorded", "max_unknown": "recorded"}
+    return format_html_join(
+        "; ",
+        "{}",
+        (
+            (_link(links.get(targets[kind], ""), text),)
+            for kind, text in _gap_texts(value, incidents)
+        ),
+    )
+
+
+@register.simple_tag
+def range_head_links(value, links=None):
+    """range_head with its figures linked: the minimum to `links["min"]`, the maximum
+    to `links["max"]`, "not recorded" to `links["not_recorded"]`."""
+    links = links or {}
+    if not value or value.get("min") is None:
+        return _link(links.get("not_recorded", ""), gettext("not recorded"))
+    low, high = value["min"], value.get("max")
+    low_html = _link(links.get("min", ""), _num(low))
+    if high is None:
+        return format_html(gettext("at least %(n)s") % {"n": "{}"}, low_html)
+    if high == low:
+        return low_html
+    high_html = _link(links.get("max", ""), _num(high))
+    return format_html("\u2066{}–{}\u2069", low_html, high_html)
+
+
+@register.simple_tag
+def range_sum_links(value, incidents=None, links=None):
+    """range_sum_words with every figure a link to the list behind it (see
+    range_head_links and range_gap_links; `links` from range_links)."""
+    head = range_head_links(value, links)
+    gaps = range_gap_links(value, incidents, links)
+    if not gaps:
+        return head
+    return format_html('{} <span class="range-notes">— {}</span>', head, gaps)
 
 
 @register.filter

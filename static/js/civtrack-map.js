@@ -9,6 +9,15 @@
   var arabic = document.documentElement.lang === "ar";
   var lang = arabic ? "ar" : "en";
 
+  // Text for a tooltip as text: Leaflet sets a string's content as HTML, so markup in a
+  // title (or a place's name) would become elements. An element's textContent never
+  // does (issue 12 §4); every tooltip and popup takes its content from here.
+  function textContent(text) {
+    var span = document.createElement("span");
+    span.textContent = text === null || text === undefined ? "" : String(text);
+    return span;
+  }
+
   function baseMap(element, options) {
     var map = L.map(element, Object.assign({
       attributionControl: true,
@@ -33,7 +42,7 @@
           var p = f.properties;
           L.tooltip({ permanent: true, direction: "center", className: "map-label", interactive: false })
             .setLatLng([p.label_lat, p.label_lon])
-            .setContent(arabic ? p.name_ar : p.name)
+            .setContent(textContent(arabic ? p.name_ar : p.name))
             .addTo(map);
         });
       }).catch(function () { /* the map still works without the outline */ });
@@ -72,6 +81,23 @@
     return "#e9a23b";
   }
 
+  // The cell's civilians killed as a range, in words (plain text): "3–5",
+  // "at least 3", or "not recorded".
+  function killedRange(c) {
+    var low = c.civilians_killed_min, high = c.civilians_killed_max;
+    var text;
+    if (low === null || low === undefined) {
+      text = el.dataset.labelNotRecorded;
+    } else if (high === null || high === undefined) {
+      text = el.dataset.labelAtLeast.replace("%s", low.toLocaleString(lang));
+    } else if (high === low) {
+      text = low.toLocaleString(lang);
+    } else {
+      text = "\u2066" + low.toLocaleString(lang) + "–" + high.toLocaleString(lang) + "\u2069";
+    }
+    return el.dataset.labelKilled.replace("%s", text);
+  }
+
   function load() {
     var b = map.getBounds();
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(4); });
@@ -96,13 +122,15 @@
         cells.forEach(function (c) {
           total += c.count;
           var size = Math.max(6, Math.min(36, 5 + Math.sqrt(c.count) * 3));
-          var killed = c.civilians_killed_max !== null && c.civilians_killed_max !== undefined ? c.civilians_killed_max : c.civilians_killed_max_known;
+          // Colour by the floor (a true "at least"); grey when no incident of the cell
+          // records it. Never a sum of part of the ceilings (issue 12 §7).
+          var killed = c.civilians_killed_min;
           var marker = L.circleMarker([c.lat, c.lon], {
             radius: size, color: "#fff", weight: 1.5, fillColor: colour(killed), fillOpacity: 0.85,
             className: "cluster-marker",
           });
-          var label = c.code ? (c.code + " — " + (c.title || "")) : (c.count + " " + el.dataset.labelIncidents);
-          marker.bindTooltip(label, { direction: rtl ? "left" : "right" });
+          var label = (c.code ? (c.code + " — " + (c.title || "")) : (c.count + " " + el.dataset.labelIncidents)) + " · " + killedRange(c);
+          marker.bindTooltip(textContent(label), { direction: rtl ? "left" : "right" });
           marker.on("click", function () {
             if (c.code) {
               window.location.href = detailBase + encodeURIComponent(c.code) + "/";

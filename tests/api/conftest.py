@@ -20,6 +20,7 @@ from tests.factories import (
     TargetTypeFactory,
     UserFactory,
     WeaponTypeFactory,
+    approve_pending_protection_requests,
     make_incident,
 )
 
@@ -374,6 +375,10 @@ def world(db) -> World:
             ],
         ),
     )
+    # The consented name starts protected (DOMAIN.md, "Lowering protection"): a
+    # second person, a reviewer, approves it.
+    approve_pending_protection_requests()
+    f.refresh_from_db()
     for name, incident in zip("ABCDEF", (a, b, c, d, e, f), strict=True):
         w.codes[name] = incident.code
         w.objects[name] = incident

@@ -167,8 +167,10 @@ def _bulk_update_weapons(incident: Incident) -> None:
 
 def _publish_another(incident: Incident) -> None:
     draft = Incident.objects.get(title="A draft, staff only")
-    services.incident_submit(incident=draft, by=researcher())
-    services.incident_publish(incident=draft, by=reviewer())
+    submitted = services.incident_submit(incident=draft, by=researcher())
+    services.incident_publish(
+        incident=submitted, expected_version=submitted.version, by=reviewer()
+    )
 
 
 CHANGES = [_edit_title, _rename_actor, _bulk_update_weapons, _publish_another]

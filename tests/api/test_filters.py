@@ -104,20 +104,40 @@ CASES = [
     ("grading=fair,confirmed", "AF"),
     ("grading=contested", ""),
     ("status=published", "ABCF"),
+    # Not recorded is not zero (DOMAIN.md): a null bound satisfies no range filter.
     ("civilians_killed_min__gte=9", "A"),
     ("civilians_killed_min__gte=12", ""),
-    ("civilians_killed_min__lte=1", "CF"),
-    ("civilians_killed_max__lte=5", "CF"),  # B's unknown max never matches
-    ("civilians_killed_max__gte=20", "B"),  # … but may exceed any number
-    ("civilians_killed_max__gte=11", "AB"),
+    ("civilians_killed_min__lte=1", "F"),  # C records nothing: not 0
+    ("civilians_killed_min__gte=0", "ABF"),
+    ("civilians_killed_max__lte=5", "F"),  # B's unknown max never matches
+    ("civilians_killed_max__gte=20", ""),  # … nor here: nothing is inferred
+    ("civilians_killed_max__gte=11", "A"),
     ("children_killed_min__gte=2", "AB"),
-    ("children_killed_max__lte=0", "CF"),
-    ("civilians_injured_max__gte=1", "B"),  # unknown max (a subgroup floor only)
-    ("civilians_injured_max__lte=0", "ACF"),
-    ("medical_personnel_killed_max__lte=0", "ABCF"),
+    ("children_killed_min__gte=0", "AB"),  # C and F record no children
+    ("children_killed_max__lte=0", ""),
+    ("children_killed_max__lte=4", "AB"),
+    ("civilians_injured_min__gte=0", "B"),  # a subgroup floor of 0 only
+    ("civilians_injured_max__gte=1", ""),
+    ("civilians_injured_max__lte=0", ""),
+    ("medical_personnel_killed_max__lte=0", ""),  # B's 0 row is of the injured
     ("total_killed_min__gte=9", "A"),
-    ("total_killed_max__lte=1", "CF"),
+    ("total_killed_max__lte=100", ""),  # no incident counts every status group
+    ("total_killed_min__lte=1", "F"),
     ("total_injured_min__gte=1", ""),
+    ("total_injured_min__gte=0", "B"),
+    ("civilians_killed_recorded=true", "ABF"),
+    ("civilians_killed_recorded=false", "C"),
+    ("civilians_injured_recorded=true", "B"),
+    ("civilians_injured_recorded=false", "ACF"),
+    ("children_killed_recorded=true", "AB"),
+    ("children_killed_recorded=0", "CF"),
+    ("medical_personnel_killed_recorded=true", ""),
+    ("medical_personnel_killed_recorded=false", "ABCF"),
+    ("total_killed_recorded=true", "ABF"),
+    ("total_killed_recorded=false", "C"),
+    ("total_injured_recorded=1", "B"),
+    ("total_injured_recorded=false", "ACF"),
+    ("children_killed_recorded=false&casualties_known=true", "F"),
     ("casualties_known=false", "C"),
     ("casualties_known=true", "ABF"),
     ("aggregate=true", "C"),
@@ -216,6 +236,21 @@ def test_it_orders_by_civilians_killed_with_unknown_max_last(client, world):
     assert got[-1] == world.code("B")  # max unknown: after every number
 
 
+def test_it_orders_by_civilians_killed_with_nulls_last_both_ways(client, world):
+    """Not recorded (C) and unknown (B) maxima come last going up and going down:
+    an ascending list never opens with incidents that say nothing."""
+    url = reverse("api:incident-list")
+    up = client.get(url + "?ordering=civilians_killed_max").json()["results"]
+    down = client.get(url + "?ordering=-civilians_killed_max").json()["results"]
+
+    assert [item["code"] for item in up] == [
+        world.code(letter) for letter in ("F", "A", "B", "C")
+    ]  # 1, 11, then the nulls by id
+    assert [item["code"] for item in down] == [
+        world.code(letter) for letter in ("A", "F", "C", "B")
+    ]
+
+
 # ---------------------------------------------------------------------------------------
 # Bad input: 400 naming the parameter, never ignored, never a 500
 # ---------------------------------------------------------------------------------------
@@ -248,8 +283,9 @@ BAD = [
     ("actor_confidence=certain", "actor_confidence"),
     ("bloc=nato", "bloc"),
     ("location=nowhere-land", "location"),
-    # A sensitive facility's own place answers exactly as an unknown one would.
-    ("location=canary-village-9931", "location"),
+    # (The community holding a sensitive facility is NOT refused: DOMAIN.md "Nothing may
+    # be inferred from what is hidden"; only the facility's own site answers as unknown:
+    # tests/test_redaction_difference.py.)
     ("location_exact=1.5", "location_exact"),
     ("bbox=1,2,3", "bbox"),
     ("bbox=10,10,0,0", "bbox"),
@@ -265,6 +301,8 @@ BAD = [
     ("total_injured_max__gte=99999999999", "total_injured_max__gte"),
     ("children_killed_min__lte=1.5", "children_killed_min__lte"),
     ("casualties_known=2", "casualties_known"),
+    ("children_killed_recorded=maybe", "children_killed_recorded"),
+    ("civilians_killed_recorded=yes", "civilians_killed_recorded"),
     ("aggregate=x", "aggregate"),
     ("has_coordinates=x", "has_coordinates"),
     ("external_ref=nosuch:1", "external_ref"),

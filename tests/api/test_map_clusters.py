@@ -160,7 +160,9 @@ def test_it_sums_civilians_killed_with_unknown_maxima(client, db):
     assert cell["count"] == 2
     assert cell["civilians_killed_min"] == 5
     assert cell["civilians_killed_max"] is None
-    assert cell["civilians_killed_max_known"] == 5
+    assert cell["civilians_killed_incidents_max_unknown"] == 1
+    assert cell["civilians_killed_incidents_not_recorded"] == 0
+    assert "civilians_killed_max_known" not in cell
 
 
 @pytest.mark.parametrize("zoom", ["", "19", "-1", "abc", "1.5", "100"])

@@ -13,9 +13,12 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from incidents.models import Incident
+from incidents import services
+from incidents.models import Incident, ProtectionRequest
 from tests.factories import (
+    FacilityFactory,
     IncidentTypeFactory,
+    SourceFactory,
     UserFactory,
     admin_user,
     api_token,
@@ -27,7 +30,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 OK, CREATED, ACCEPTED, NO_CONTENT = 200, 201, 202, 204
-UNAUTHENTICATED, FORBIDDEN = 401, 403
+UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 401, 403, 404
 
 
 def _token_client(user, **token_kwargs) -> APIClient:
@@ -104,7 +107,9 @@ def _send_back(client):
 
 def _publish(client):
     incident = make_incident(status=Incident.Status.IN_REVIEW)
-    return client.post(_action(incident, "publish"))
+    return client.post(
+        _action(incident, "publish"), HTTP_IF_MATCH=f'"{incident.version}"'
+    )
 
 
 def _withdraw(client):
@@ -148,6 +153,68 @@ def _logout(client):
     return client.post(reverse("api:auth-logout"))
 
 
+# Protections (DOMAIN.md "Lowering protection"): raising is anyone's on the staff and
+# immediate (200), lowering is asked for (202), deciding is a reviewer's who did not ask.
+def _protection_patch(make, url, body):
+    def run(client):
+        obj = make()
+        return client.patch(url(obj), body, format="json")
+
+    return run
+
+
+def _source_url(source):
+    return reverse("api:source-detail", kwargs={"pk": source.pk})
+
+
+def _facility_url(facility):
+    return reverse("api:facility-detail", kwargs={"ref": facility.ref})
+
+
+def _asked_by_someone_else():
+    facility = FacilityFactory(sensitive=True)
+    facility.sensitive = False
+    services.facility_save(facility=facility, by=researcher(), reason="Named.")
+    return ProtectionRequest.objects.get(object_id=facility.pk)
+
+
+def _decide(decision: str):
+    def run(client):
+        asked = _asked_by_someone_else()
+        version = services.protection_object_version(services.protection_object(asked))
+        return client.post(
+            reverse(f"api:protection-request-{decision}", kwargs={"pk": asked.pk}),
+            {},
+            format="json",
+            HTTP_IF_MATCH=f'"{version}"',
+        )
+
+    return run
+
+
+def _decide_own(client):
+    facility = FacilityFactory(sensitive=True)
+    asked = client.patch(
+        _facility_url(facility), {"sensitive": False, "reason": "x"}, format="json"
+    )
+    if asked.status_code != ACCEPTED:
+        return asked
+    version = services.protection_object_version(facility)
+    return client.post(
+        asked.json()["url"] + "approve/", {}, HTTP_IF_MATCH=f'"{version}"'
+    )
+
+
+def _protection_list(client):
+    _asked_by_someone_else()
+    return client.get(reverse("api:protection-request-list"))
+
+
+def _protection_detail_of_another(client):
+    asked = _asked_by_someone_else()
+    return client.get(reverse("api:protection-request-detail", kwargs={"pk": asked.pk}))
+
+
 OPERATIONS = {
     "create": _create,
     "patch_draft": _patch(Incident.Status.DRAFT),
@@ -163,6 +230,32 @@ OPERATIONS = {
     "import_publish": _import(publish=True),
     "import_progress": _import_progress,
     "logout": _logout,
+    "source_raise": _protection_patch(
+        lambda: SourceFactory(confidential=False), _source_url, {"confidential": True}
+    ),
+    "source_lower": _protection_patch(
+        lambda: SourceFactory(confidential=True),
+        _source_url,
+        {"confidential": False, "reason": "The witness agreed."},
+    ),
+    "file_lower": _protection_patch(
+        lambda: SourceFactory(file_public=False),
+        _source_url,
+        {"file_public": True, "reason": "No one is recognisable."},
+    ),
+    "facility_raise": _protection_patch(
+        lambda: FacilityFactory(sensitive=False), _facility_url, {"sensitive": True}
+    ),
+    "facility_lower": _protection_patch(
+        lambda: FacilityFactory(sensitive=True),
+        _facility_url,
+        {"sensitive": False, "reason": "Named in its own press release."},
+    ),
+    "protection_list": _protection_list,
+    "protection_detail_of_another": _protection_detail_of_another,
+    "protection_approve": _decide("approve"),
+    "protection_reject": _decide("reject"),
+    "protection_approve_own": _decide_own,
 }
 
 # What a researcher may do (DOMAIN.md): create and edit drafts, submit, import into
@@ -182,9 +275,22 @@ RESEARCHER = {
     "import_publish": FORBIDDEN,
     "import_progress": OK,
     "logout": NO_CONTENT,
+    "source_raise": OK,
+    "source_lower": ACCEPTED,
+    "file_lower": ACCEPTED,
+    "facility_raise": OK,
+    "facility_lower": ACCEPTED,
+    "protection_list": OK,
+    "protection_detail_of_another": NOT_FOUND,  # researchers see their own only
+    "protection_approve": FORBIDDEN,
+    "protection_reject": FORBIDDEN,
+    "protection_approve_own": FORBIDDEN,
 }
 REVIEWER = {
     **RESEARCHER,
+    "protection_detail_of_another": OK,
+    "protection_approve": OK,
+    "protection_reject": OK,
     "patch_in_review": OK,
     "patch_published": OK,
     "send_back": OK,

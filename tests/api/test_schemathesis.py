@@ -151,7 +151,9 @@ def _aim(case, world) -> None:
             return
         value = values[digest // 2 % len(values)]
         case.path_parameters[name] = value
-        if case.method == "PATCH" and digest % 4 == 0:
+        # (Sources' and facilities' PATCH carries no version: only their protections.)
+        incident = prefix == "/api/v1/incidents/{code}/"
+        if case.method == "PATCH" and incident and digest % 4 == 0:
             version = Incident.objects.get(code=value).version
             case.headers = {**(case.headers or {}), "If-Match": f'"{version}"'}
         return

@@ -74,7 +74,7 @@ def test_it_answers_anonymous_callers_with_public_figures(client, stats_world):
     assert body["rows"][1]["civilians_killed"] == {
         "min": 23,
         "max": None,
-        "max_known": 31,
+        "incidents_not_recorded": 0,
         "incidents_max_unknown": 1,
     }
 
@@ -87,7 +87,12 @@ def test_staff_may_count_drafts(client, stats_world):
     assert response.status_code == HTTPStatus.OK
     first = response.json()["rows"][0]
     assert (first["year"], first["incidents"]) == (2017, 1)
-    assert first["civilians_killed"] == {"min": 100, "max": 100}
+    assert first["civilians_killed"] == {
+        "min": 100,
+        "max": 100,
+        "incidents_not_recorded": 0,
+        "incidents_max_unknown": 0,
+    }
 
 
 def test_the_public_may_not_ask_for_drafts(client, stats_world):
@@ -177,7 +182,13 @@ def test_it_adds_measures(client, stats_world):
     ).json()
 
     assert body["measures"][-2:] == ["aid_workers_killed", "total_injured"]
-    assert body["rows"][0]["aid_workers_killed"] == {"min": 1, "max": 2}
+    # i2 (2016) records no aid workers: not 0, so 2016 has no upper figure.
+    assert body["rows"][0]["aid_workers_killed"] == {
+        "min": 1,
+        "max": None,
+        "incidents_not_recorded": 1,
+        "incidents_max_unknown": 0,
+    }
 
 
 def test_it_speaks_arabic_when_asked(client, stats_world):
@@ -225,7 +236,9 @@ def test_it_exports_csv(client, stats_world):
     sg = by_bloc["syrian_government"]
     assert (sg["incidents"], sg["incidents_possible"]) == ("3", "1")
     assert (sg["civilians_killed_min"], sg["civilians_killed_max"]) == ("12", "")
-    assert sg["civilians_killed_max_known"] == "20"
+    assert sg["civilians_killed_incidents_max_unknown"] == "1"
+    assert sg["civilians_killed_incidents_not_recorded"] == "0"
+    assert "civilians_killed_max_known" not in sg
     assert sg["incidents_certain_url"].endswith("actor_involvement=certain")
     assert by_bloc[""]["total"] == "true"
     assert by_bloc[""]["incidents"] == "5"
@@ -302,11 +315,9 @@ def test_compare_puts_blocs_side_by_side(client, stats_world):
     assert diff["incidents"] == 2 - 3
     # Russia's civilians killed: min 2 (i3), max unknown; the government's: min 12.
     assert diff["civilians_killed"] == {"min": None, "max": None, "greater": None}
-    assert diff["children_killed"] == {
-        "min": 2 - 6,
-        "max": 2 - 5,
-        "greater": "syrian_government",
-    }
+    # i2, attributed to either, records no children: not 0, so neither side has a
+    # maximum and the data cannot say who killed more children.
+    assert diff["children_killed"] == {"min": None, "max": None, "greater": None}
     assert [w["system"] for w in body["warnings"]] == ["ucdp_ged"]
     for row in body["rows"]:
         assert list_of(client, row["incidents_url"])["count"] == row["incidents"]

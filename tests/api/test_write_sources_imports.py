@@ -152,18 +152,20 @@ def test_a_bad_source_is_400_naming_the_field(body, field):
     assert Source.objects.count() == 0
 
 
-def test_only_a_reviewer_makes_a_file_public():
+@pytest.mark.parametrize("role", ["researcher", "reviewer"])
+def test_a_new_file_starts_protected_and_publishing_it_is_asked_for(role):
+    """Issue 12 §2 (DOMAIN.md "Lowering protection"): a new file starts protected,
+    whoever adds it; `file_public` becomes a request a second person approves."""
     body = {"kind": "photo", "title": "Photo", "file_public": True}
+    user = researcher() if role == "researcher" else reviewer()
 
-    refused = client_for(researcher()).post(
-        reverse("api:source-list"), body, format="json"
-    )
-    allowed = client_for(reviewer()).post(
-        reverse("api:source-list"), body, format="json"
-    )
+    response = client_for(user).post(reverse("api:source-list"), body, format="json")
 
-    assert refused.status_code == HTTPStatus.FORBIDDEN
-    assert allowed.status_code == HTTPStatus.CREATED
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["file_public"] is False
+    assert Source.objects.get().file_public is False
+    [asked] = response.json()["protection_requests"]
+    assert "/api/v1/protection-requests/" in asked
 
 
 # ---------------------------------------------------------------------------------------

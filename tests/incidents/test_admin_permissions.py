@@ -33,7 +33,13 @@ from pghistory.models import Events
 
 from incidents import services
 from incidents.importers.base import batch_create
-from incidents.models import ActorRelation, ImportBatch, Incident
+from incidents.models import (
+    ActorRelation,
+    Facility,
+    ImportBatch,
+    Incident,
+    ProtectionRequest,
+)
 from incidents.tasks import run_import_batch
 from tests.factories import (
     ActorFactory,
@@ -145,6 +151,12 @@ PAGES: dict[str, dict[str, tuple]] = {
     "incidents.ImportBatch": _pages(STAFF, NOBODY, (VIEW, VIEW, VIEW), NOBODY, STAFF),
     # Tokens: admins only; issued on the issue page, revoked (deleted), never edited.
     "knox.AuthToken": _pages(ADMINS, NOBODY, ADMINS_READ, ADMINS, ADMINS),
+    # Requests to lower a protection: asked for by editing the object (never added
+    # here), decided by reviewers on the change page, never deleted. A researcher sees
+    # only their own: someone else's is "not found" (a redirect with a message).
+    "incidents.ProtectionRequest": _pages(
+        STAFF, NOBODY, (FOUND, OK, OK), NOBODY, (FOUND, OK, OK)
+    ),
 }
 
 
@@ -158,6 +170,17 @@ def _relation() -> ActorRelation:
 
 def _task_result() -> DBTaskResult:
     return DBTaskResult.objects.get(id=run_import_batch.enqueue(0).id)
+
+
+def _protection_request(by=None) -> ProtectionRequest:
+    """A pending request to make a sensitive facility not sensitive (asked by a
+    researcher unless `by` is given)."""
+    facility = FacilityFactory(sensitive=True)
+    facility.sensitive = False
+    saved = services.facility_save(
+        facility=facility, by=by or researcher(), reason="Named in the press."
+    )
+    return saved.protection_requests[0]
 
 
 def _event() -> Events:
@@ -189,6 +212,7 @@ OBJECTS: dict[str, Callable[[], Any]] = {
         format="ucdp-ged", file_name="ged.csv", user=researcher()
     ),
     "knox.AuthToken": lambda: AuthToken.objects.create(UserFactory())[0],
+    "incidents.ProtectionRequest": lambda: _protection_request(),
 }
 
 
@@ -328,6 +352,8 @@ def _workflow(step: str, method: str = "post", **data) -> Callable:
     def send(client, incident):
         url = reverse("admin:incidents_incident_workflow", args=[incident.pk, step])
         payload = {**data, "into": make_incident().code} if step == "merge" else data
+        if step == "publish":
+            payload = {**payload, "version": incident.version}
         return getattr(client, method)(url, payload if method == "post" else None)
 
     return send
@@ -536,7 +562,12 @@ CASES: dict[str, Case] = {
     ),
     "action publish": Case(
         f"{INCIDENT}:publish_selected",
-        _incident_step(IN_REVIEW, lambda c, i: _action(c, [i], "publish_selected")),
+        _incident_step(
+            IN_REVIEW,
+            lambda c, i: _action(
+                c, [i], "publish_selected", apply="1", **{f"version_{i.pk}": i.version}
+            ),
+        ),
         REVIEWERS_WRITE,
     ),
     "action withdraw": Case(
@@ -704,14 +735,19 @@ def test_every_custom_url_and_action_is_in_the_matrix():
 def _publish_by_action(client, incident):
     return client.post(
         _changelist(Incident),
-        {"action": "publish_selected", ACTION_CHECKBOX_NAME: [incident.pk]},
+        {
+            "action": "publish_selected",
+            ACTION_CHECKBOX_NAME: [incident.pk],
+            "apply": "1",
+            f"version_{incident.pk}": incident.version,
+        },
         follow=True,
     )
 
 
 def _publish_by_button(client, incident):
     url = reverse("admin:incidents_incident_workflow", args=[incident.pk, "publish"])
-    return client.post(url, follow=True)
+    return client.post(url, {"version": incident.version}, follow=True)
 
 
 PUBLISH = {"action": _publish_by_action, "button": _publish_by_button}
@@ -811,3 +847,213 @@ def test_an_admin_who_is_not_a_superuser_manages_devices_users_and_tasks(
     assert not user.is_superuser
     client.force_login(user)
     assert client.get(reverse(url_name)).status_code == HTTPStatus.OK
+
+
+# ---------------------------------------------------------------------------------------
+# Lowering protection in the admin (issue 12 §2; DOMAIN.md "Lowering protection"): an
+# edit that would lower a protection keeps the value, files a request and says so;
+# reviewers decide on the request's change page, carrying the object's version.
+# ---------------------------------------------------------------------------------------
+
+
+def _admin_form(client, url) -> dict[str, Any]:
+    from tests.incidents.test_admin import form_data
+
+    return form_data(client.get(url))
+
+
+def test_a_researcher_unticking_sensitive_gets_a_message_and_it_stays(client):
+    facility = FacilityFactory(sensitive=True)
+    url = page_url(facility, "change")
+    sign_in(client, "researcher")
+    data = _admin_form(client, url)
+    data.pop("sensitive")  # unticked
+    data["operator"] = "Ministry of Health"
+
+    response = client.post(url, data, follow=True)
+
+    facility.refresh_from_db()
+    assert (facility.sensitive, facility.operator) == (True, "Ministry of Health")
+    asked = ProtectionRequest.objects.get()
+    assert (asked.target, asked.object_id, asked.status) == (
+        "facility.sensitive",
+        facility.pk,
+        "pending",
+    )
+    assert any(f"request #{asked.pk}" in m for m in _messages(response))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_unticking_confidential_or_ticking_file_public_only_asks(client, role):
+    source = SourceFactory(confidential=True, file_public=False)
+    url = page_url(source, "change")
+    sign_in(client, role)
+    data = _admin_form(client, url)
+    data.pop("confidential")
+    data["file_public"] = "on"
+
+    response = client.post(url, data, follow=True)
+
+    source.refresh_from_db()
+    assert (source.confidential, source.file_public) == (True, False)
+    assert sorted(ProtectionRequest.objects.values_list("target", flat=True)) == [
+        "source.confidential",
+        "source.file_public",
+    ]
+    assert len([m for m in _messages(response) if "request #" in m]) == 2
+
+
+def test_ticking_publish_name_on_a_victim_inline_only_asks(client):
+    incident = make_incident(
+        parts=services.IncidentParts(
+            victims=[
+                services.VictimData(
+                    outcome="killed", name="Hana K.", consent_note="Her brother."
+                )
+            ]
+        )
+    )
+    url = page_url(incident, "change")
+    sign_in(client, "researcher")
+    data = _admin_form(client, url)
+    data["victims-0-publish_name"] = "on"
+
+    response = client.post(url, data, follow=True)
+
+    assert incident.victims.get().publish_name is False
+    assert ProtectionRequest.objects.get().target == "victim.publish_name"
+    assert any("request #" in m for m in _messages(response))
+
+
+def _decision(client, asked, decision: str = "approve", **changes):
+    url = page_url(asked, "change")
+    page = client.get(url)
+    data = {
+        "decision": decision,
+        "note": "",
+        "object_version_seen": page.context["adminform"].form.initial[
+            "object_version_seen"
+        ],
+    }
+    data.update(changes)
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize("role", ["reviewer", "admin"])
+def test_a_reviewer_who_did_not_ask_approves_in_the_admin(client, role):
+    asked = _protection_request()
+    sign_in(client, role)
+
+    response = _decision(client, asked)
+
+    assert response.status_code == FOUND
+    asked.refresh_from_db()
+    assert asked.status == "approved"
+    assert Facility.objects.get(pk=asked.object_id).sensitive is False
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_the_requester_cannot_decide_in_the_admin(client, decision):
+    asker = sign_in(client, "reviewer")
+    asked = _protection_request(by=asker)
+
+    response = _decision(client, asked, decision)
+
+    assert response.status_code == OK
+    errors = response.context["adminform"].form.non_field_errors()
+    assert any("four-eyes" in e for e in errors)
+    asked.refresh_from_db()
+    assert asked.status == "pending"
+    assert Facility.objects.get(pk=asked.object_id).sensitive is True
+
+
+def test_an_admin_approval_of_a_changed_object_is_refused(client):
+    asked = _protection_request()
+    sign_in(client, "reviewer")
+    url = page_url(asked, "change")
+    seen = client.get(url).context["adminform"].form.initial["object_version_seen"]
+    facility = Facility.objects.get(pk=asked.object_id)
+    facility.name = "Renamed meanwhile"
+    services.facility_save(facility=facility, by=researcher())
+
+    response = client.post(
+        url, {"decision": "approve", "object_version_seen": seen, "note": ""}
+    )
+
+    assert response.status_code == OK
+    assert any(
+        "asks again" in e for e in response.context["adminform"].form.non_field_errors()
+    )
+    assert Facility.objects.get(pk=asked.object_id).sensitive is True
+
+
+def test_a_researcher_cannot_decide_their_own_request_in_the_admin(client):
+    asker = sign_in(client, "researcher")
+    asked = _protection_request(by=asker)
+    url = page_url(asked, "change")
+
+    page = client.get(url)
+    response = client.post(url, {"decision": "approve", "object_version_seen": "1"})
+
+    assert outcome(page, page="change") == VIEW
+    assert response.status_code == NO
+    asked.refresh_from_db()
+    assert asked.status == "pending"
+
+
+def test_reviewers_see_pending_requests_first(client):
+    pending = _protection_request()
+    decided = _protection_request()
+    services.protection_request_reject(
+        request=decided,
+        by=reviewer(),
+        expected_version=services.protection_object_version(
+            services.protection_object(decided)
+        ),
+    )
+    sign_in(client, "reviewer")
+
+    listed = client.get(_changelist(ProtectionRequest))
+    everything = client.get(_changelist(ProtectionRequest) + "?status=all")
+
+    assert [r.pk for r in listed.context["cl"].result_list] == [pending.pk]
+    assert {r.pk for r in everything.context["cl"].result_list} == {
+        pending.pk,
+        decided.pk,
+    }
+
+
+def test_the_request_list_runs_as_many_queries_for_one_request_as_for_many(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def victim_request():
+        incident = make_incident(
+            parts=services.IncidentParts(
+                victims=[
+                    services.VictimData(
+                        outcome="killed",
+                        name="Hana K.",
+                        consent_note="Her brother.",
+                        publish_name=True,
+                    )
+                ]
+            )
+        )
+        return incident.protection_requests[0]
+
+    victim_request()
+    sign_in(client, "reviewer")
+    url = _changelist(ProtectionRequest)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        first = client.get(url)
+    victim_request()
+    _protection_request()
+    with CaptureQueriesContext(connection) as three:
+        second = client.get(url)
+
+    assert len(first.context["cl"].result_list) == 1
+    assert len(second.context["cl"].result_list) == 3
+    assert len(three) == len(one)
+    assert "victim #" in second.content.decode()

@@ -12,7 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from incidents import services
-from incidents.models import Attribution, Incident, PublicChange, Source
+from incidents.models import (
+    Attribution,
+    Incident,
+    ProtectionRequest,
+    PublicChange,
+    Source,
+)
 from tests.factories import (
     ActorFactory,
     IncidentTypeFactory,
@@ -39,6 +45,12 @@ def _action(client, action: str, incidents, **extra):
     return client.post(reverse(CHANGELIST), data, follow=True)
 
 
+def _publish(client, incidents):
+    """The publish action's confirm page, then its form with each version shown."""
+    versions = {f"version_{i.pk}": i.version for i in incidents}
+    return _action(client, "publish_selected", incidents, apply="1", **versions)
+
+
 # ---------------------------------------------------------------------------------------
 # Workflow actions
 # ---------------------------------------------------------------------------------------
@@ -49,7 +61,7 @@ def test_the_four_eyes_rule_blocks_publishing_your_own_incident(client):
     incident = make_incident(by=author, status=Incident.Status.IN_REVIEW)
     client.force_login(author)
 
-    response = _action(client, "publish_selected", [incident])
+    response = _publish(client, [incident])
 
     incident.refresh_from_db()
     assert incident.status == Incident.Status.IN_REVIEW
@@ -63,7 +75,7 @@ def test_another_reviewer_publishes_it(client):
     incident = make_incident(by=reviewer(), status=Incident.Status.IN_REVIEW)
     client.force_login(reviewer())
 
-    response = _action(client, "publish_selected", [incident])
+    response = _publish(client, [incident])
 
     incident.refresh_from_db()
     assert incident.status == Incident.Status.PUBLISHED
@@ -75,7 +87,7 @@ def test_it_reports_each_incident_of_an_action(client):
     draft = make_incident()
     client.force_login(reviewer())
 
-    response = _action(client, "publish_selected", [mine, draft])
+    response = _publish(client, [mine, draft])
 
     assert _messages(response) == [
         f"{draft.code}: Only an incident in review can be published.",
@@ -160,7 +172,7 @@ def test_the_change_page_buttons_run_the_workflow(client):
     page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     url = reverse("admin:incidents_incident_workflow", args=[incident.pk, "publish"])
 
-    response = client.post(url)
+    response = client.post(url, {"version": incident.version})
 
     assert url in page.content.decode()
     assert response.status_code == HTTPStatus.FOUND
@@ -397,29 +409,27 @@ def test_the_history_shows_who_changed_what_and_why(client, django_assert_num_qu
     assert "New SNHR figures" in response.content.decode()
 
 
-def test_only_a_reviewer_makes_a_source_file_public(client):
-    """A file made public can expose the people in it: a reviewer's decision, in the
-    admin as in the API (services.source_create / source_update)."""
+@pytest.mark.parametrize("role", ["researcher", "reviewer"])
+def test_making_a_source_file_public_is_asked_for(client, role):
+    """A file made public can expose the people in it (issue 12 §2, DOMAIN.md
+    "Lowering protection"): ticking `file_public` in the admin, on a new or an existing
+    source and by any role, keeps the file protected and files a request that a second
+    person who is a reviewer approves."""
     source = SourceFactory(title="Photo", file_public=False)
     url = reverse("admin:incidents_source_change", args=[source.pk])
-    client.force_login(researcher())
+    client.force_login(researcher() if role == "researcher" else reviewer())
     data = form_data(client.get(url))
     data["file_public"] = "on"
 
-    refused = client.post(url, data)
+    edited = client.post(url, data)
+    added = _source_post(client, file_public="on", url="https://example.org/p")
 
-    assert refused.status_code == HTTPStatus.OK
-    errors = refused.context["adminform"].form.errors["file_public"]
-    assert errors == ["Only reviewers and admins make a source's file public."]
+    assert edited.status_code == HTTPStatus.FOUND
+    assert added.status_code == HTTPStatus.FOUND
     source.refresh_from_db()
     assert source.file_public is False
-    added = _source_post(client, file_public="on", url="https://example.org/p")
-    assert added.status_code == HTTPStatus.OK
-    assert not Source.objects.filter(url="https://example.org/p").exists()
-
-    client.force_login(reviewer())
-    data = form_data(client.get(url))
-    data["file_public"] = "on"
-    assert client.post(url, data).status_code == HTTPStatus.FOUND
-    source.refresh_from_db()
-    assert source.file_public is True
+    assert Source.objects.get(url="https://example.org/p").file_public is False
+    assert sorted(ProtectionRequest.objects.values_list("target", flat=True)) == [
+        "source.file_public",
+        "source.file_public",
+    ]

@@ -291,13 +291,15 @@ def test_a_reviewer_cannot_publish_an_incident_they_created():
     incident = make_incident(by=author, status="in_review")
 
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        services.incident_publish(incident=incident, by=author)
+        services.incident_publish(
+            incident=incident, expected_version=incident.version, by=author
+        )
 
 
 def test_a_reviewer_cannot_publish_an_incident_they_edited_last():
     editor = reviewer()
     incident = make_incident(status="in_review")
-    services.incident_update(
+    incident = services.incident_update(
         incident=incident,
         expected_version=incident.version,
         fields={"title": "Edited"},
@@ -305,13 +307,17 @@ def test_a_reviewer_cannot_publish_an_incident_they_edited_last():
     )
 
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        services.incident_publish(incident=incident, by=editor)
+        services.incident_publish(
+            incident=incident, expected_version=incident.version, by=editor
+        )
 
 
 def test_another_reviewer_publishes_and_the_feed_records_it():
     incident = make_incident(status="in_review")
 
-    published = services.incident_publish(incident=incident, by=reviewer())
+    published = services.incident_publish(
+        incident=incident, expected_version=incident.version, by=reviewer()
+    )
 
     assert published.status == "published"
     assert published.published_at is not None
@@ -327,14 +333,18 @@ def test_a_researcher_cannot_publish():
     incident = make_incident(status="in_review")
 
     with pytest.raises(PermissionDenied):
-        services.incident_publish(incident=incident, by=researcher())
+        services.incident_publish(
+            incident=incident, expected_version=incident.version, by=researcher()
+        )
 
 
 def test_only_an_incident_in_review_is_published():
     incident = make_incident()
 
     with pytest.raises(ValidationError):
-        services.incident_publish(incident=incident, by=reviewer())
+        services.incident_publish(
+            incident=incident, expected_version=incident.version, by=reviewer()
+        )
 
 
 def test_a_researcher_cannot_edit_a_published_incident():

@@ -85,7 +85,12 @@ class Command(BaseCommand):
                 reason="curated seed incident",
                 batch=batch,
             )
-            services.incident_publish(incident=incident, by=None, batch=batch)
+            services.incident_publish(
+                incident=incident,
+                expected_version=incident.version,
+                by=None,
+                batch=batch,
+            )
             created += 1
         batch.status = ImportBatch.Status.SUCCEEDED
         batch.finished_at = timezone.now()
