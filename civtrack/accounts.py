@@ -156,8 +156,13 @@ class CivTrackLoginForm(OTPAdminAuthenticationForm):
         cleaned = AdminAuthenticationForm.clean(self)
         user = self.get_user()
         # Two-factor is optional per user (unless CIVTRACK_REQUIRE_2FA): a code is asked
-        # of those who have set up a device.
-        if user is not None and user_has_device(user):
+        # of those who have set up a device. When it is mandatory, a right password
+        # without a device is refused here with the same answer as a wrong one (an
+        # admin sets up the device): signing in and then showing "this account may not
+        # use the admin" would confirm the password.
+        if user is not None and (
+            settings.CIVTRACK_REQUIRE_2FA or user_has_device(user)
+        ):
             token = (self.cleaned_data.get("otp_token") or "").strip()
             user.otp_device = _verified_device(user, token) if token else None
             if user.otp_device is None:

@@ -23,6 +23,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents.accounts import (
     ROLE_GROUPS,
@@ -135,7 +139,63 @@ class CivTrackGroupAdmin(GroupAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-for model, model_admin in ((User, CivTrackUserAdmin), (Group, CivTrackGroupAdmin)):
+def _managed_users(by):
+    """The accounts whose two-factor devices `by` manages: a superuser's, everyone's;
+    an admin's, their own and those of researchers and reviewers. A superuser's or
+    another admin's device is not theirs to touch: deleting it locks that person out,
+    adding one does too, and a TOTP device's configuration page shows its secret."""
+    users = User.objects.all()
+    if by.is_superuser:
+        return users
+    return users.filter(pk=by.pk) | users.exclude(is_superuser=True).exclude(
+        groups__name="admin"
+    )
+
+
+class ManagedDeviceAdminMixin:
+    """django-otp's device admins, narrowed to the accounts the user manages."""
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(user__in=_managed_users(request.user))
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = _managed_users(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _manages(self, request, obj) -> bool:
+        return (
+            obj is None or _managed_users(request.user).filter(pk=obj.user_id).exists()
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._manages(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._manages(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._manages(
+            request, obj
+        )
+
+
+def _narrowed(model_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+    return type(
+        f"Managed{model_admin.__name__}", (ManagedDeviceAdminMixin, model_admin), {}
+    )
+
+
+for model, model_admin in (
+    (User, CivTrackUserAdmin),
+    (Group, CivTrackGroupAdmin),
+    (TOTPDevice, _narrowed(TOTPDeviceAdmin)),
+    (StaticDevice, _narrowed(StaticDeviceAdmin)),
+):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)

@@ -139,6 +139,25 @@ def test_a_user_without_a_device_who_gets_the_password_wrong_sees_the_same_messa
     assert without_body == _normalised(with_device)[2]
 
 
+def test_mandatory_two_factor_never_confirms_a_password_without_a_device(
+    staff, settings
+):
+    """With two-factor mandatory, a right password from a user with no device used to
+    sign in and then read "this account may not use the admin": the password was
+    confirmed. It now answers exactly like a wrong password, and nobody is signed in."""
+    settings.CIVTRACK_REQUIRE_2FA = True
+    other = UserFactory(username="omar", is_staff=True)
+    TOTPDevice.objects.create(user=other, name="phone", confirmed=True)
+
+    right_password = Client()
+    answer = sign_in(right_password, "rania", PASSWORD)
+    wrong_password = sign_in(Client(), "rania", "wrong-guess")
+
+    assert _normalised(answer) == _normalised(wrong_password)
+    assert "_auth_user_id" not in right_password.session
+    assert right_password.get("/admin/").status_code == 302
+
+
 def test_mandatory_two_factor_keeps_unverified_staff_out(client, staff, settings):
     settings.CIVTRACK_REQUIRE_2FA = True
     client.force_login(staff)

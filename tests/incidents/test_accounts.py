@@ -255,3 +255,78 @@ def test_an_admin_cannot_take_a_token_of_a_superuser_or_another_admin(group_admi
         user=researcher(), by=group_admin, ttl=dt.timedelta(days=1)
     )
     assert token
+
+
+def test_an_admin_cannot_touch_a_superusers_or_another_admins_two_factor_device(
+    group_admin,
+):
+    """The admin group manages staff's two-factor devices (migration 0009), but not
+    those of superusers or other admins: deleting one locks that person out, adding
+    one does too, and a TOTP device's configuration page shows its secret."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _role("admin").permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["otp_totp", "otp_static"]
+        )
+    )
+    client = Client()
+    client.force_login(group_admin)
+    root = admin_user(username="root")
+    other_admin = UserFactory(username="admin2", role="admin")
+    staff = researcher()
+    guarded = [
+        TOTPDevice.objects.create(user=root, name="root phone", confirmed=True),
+        TOTPDevice.objects.create(user=other_admin, name="admin2 phone"),
+    ]
+    static = StaticDevice.objects.create(user=root, name="root backup codes")
+    managed = TOTPDevice.objects.create(user=staff, name="researcher phone")
+
+    listing = client.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert listing.status_code == HTTPStatus.OK
+    assert b"researcher phone" in listing.content
+    for device in guarded:
+        assert device.name.encode() not in listing.content
+        for name, args in (
+            ("admin:otp_totp_totpdevice_change", [device.pk]),
+            ("admin:otp_totp_totpdevice_delete", [device.pk]),
+            ("admin:otp_totp_totpdevice_config", [device.pk]),
+        ):
+            answer = client.get(reverse(name, args=args))
+            assert answer.status_code in (HTTPStatus.FOUND, HTTPStatus.FORBIDDEN), name
+            assert device.key.encode() not in answer.content
+        client.post(
+            reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]),
+            {"post": "yes"},
+        )
+        assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    client.post(
+        reverse("admin:otp_static_staticdevice_delete", args=[static.pk]),
+        {"post": "yes"},
+    )
+    assert StaticDevice.objects.filter(pk=static.pk).exists()
+
+    # Adding a device to a superuser's account is refused as an invalid choice.
+    add = client.post(
+        reverse("admin:otp_totp_totpdevice_add"),
+        {
+            "user": root.pk,
+            "name": "planted",
+            "key": "",
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "confirmed": "on",
+        },
+    )
+    assert not TOTPDevice.objects.filter(name="planted").exists()
+    assert add.status_code == HTTPStatus.OK
+
+    # Their own staff's devices stay theirs to manage.
+    client.post(
+        reverse("admin:otp_totp_totpdevice_delete", args=[managed.pk]), {"post": "yes"}
+    )
+    assert not TOTPDevice.objects.filter(pk=managed.pk).exists()
