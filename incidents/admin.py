@@ -22,7 +22,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models.expressions import OrderBy
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -610,6 +611,19 @@ def _stale_publish(conflict: services.StaleVersionError) -> str:
     )
 
 
+class NullsLast(OrderBy):
+    """An admin column ordering that keeps not-recorded counts (null) last in both
+    directions, as the pages and the API do (DOMAIN.md): Django's admin reverses an
+    OrderBy's null placement along with its direction."""
+
+    def __init__(self, field: str):
+        super().__init__(F(field), nulls_last=True)
+
+    def reverse_ordering(self):
+        self.descending = not self.descending
+        return self
+
+
 @admin.register(Incident)
 class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
     form = IncidentAdminForm
@@ -710,15 +724,21 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
             return obj.date_start.isoformat()
         return f"{obj.date_start.isoformat()} – {obj.date_end.isoformat()}"
 
-    @admin.display(description=_("civilians killed"), ordering="civilians_killed_max")
+    @admin.display(
+        description=_("civilians killed"), ordering=NullsLast("civilians_killed_max")
+    )
     def civilians_killed(self, obj):
         return _range(obj.civilians_killed_min, obj.civilians_killed_max)
 
-    @admin.display(description=_("killed (all)"), ordering="total_killed_max")
+    @admin.display(
+        description=_("killed (all)"), ordering=NullsLast("total_killed_max")
+    )
     def total_killed(self, obj):
         return _range(obj.total_killed_min, obj.total_killed_max)
 
-    @admin.display(description=_("injured (all)"), ordering="total_injured_max")
+    @admin.display(
+        description=_("injured (all)"), ordering=NullsLast("total_injured_max")
+    )
     def total_injured(self, obj):
         return _range(obj.total_injured_min, obj.total_injured_max)
 

@@ -14,6 +14,7 @@ from django.db.models import Model
 from django.urls import path, reverse
 
 from incidents import services
+from incidents.admin import IncidentAdmin
 from incidents.models import (
     ActorRelation,
     CasualtyCount,
@@ -474,3 +475,28 @@ def test_it_renders_arabic_fields_right_to_left(superuser_client):
     form = response.context["adminform"].form
     assert form.fields["title_ar"].widget.attrs["dir"] == "rtl"
     assert 'dir="rtl"' in str(form["summary_ar"])
+
+
+@pytest.mark.urls(__name__)
+def test_sorting_by_a_count_puts_the_not_recorded_last_both_ways(superuser_client):
+    """The changelist sorts like the pages and the API (DOMAIN.md): an incident whose
+    count was not recorded (null) is last whichever way the column is sorted, never
+    read as the smallest or the largest."""
+    made = {}
+    for title, bounds in (("none", None), ("two", (2, 2)), ("nine", (9, 9))):
+        rows = (
+            [services.CasualtyRowData("civilians", "killed", *bounds)] if bounds else []
+        )
+        made[title] = make_incident(
+            title=f"Sort {title}", parts=services.IncidentParts(casualty_rows=rows)
+        ).code
+    # The changelist counts its columns after the actions' checkbox.
+    column = 1 + IncidentAdmin.list_display.index("civilians_killed")
+    url = reverse("admin:incidents_incident_changelist")
+
+    def order(sort: str) -> list[str]:
+        body = superuser_client.get(url, {"o": sort}).content.decode()
+        return sorted(made, key=lambda title: body.index(made[title]))
+
+    assert order(str(column)) == ["two", "nine", "none"]
+    assert order(f"-{column}") == ["nine", "two", "none"]
