@@ -1084,6 +1084,21 @@ def _lock_and_check(incident: Incident, expected_version: int | None, by) -> Inc
     return current
 
 
+def _write_conflict_record(
+    *, conflict: StaleVersionError, by: AbstractBaseUser | None, reason: str
+) -> None:
+    """Log a refused stale write (DOMAIN.md WriteConflict: who, when, which version
+    was sent, which was current), outside the refused write's own rollback."""
+    with _audit(by=by, reason=reason):
+        WriteConflict.objects.create(
+            incident=conflict.incident,
+            user=by if getattr(by, "pk", None) else None,
+            sent_version=conflict.sent_version,
+            current_version=conflict.current_version,
+            changed_fields=conflict.changed_fields,
+        )
+
+
 def incident_update(
     *,
     incident: Incident,
@@ -1113,14 +1128,7 @@ def incident_update(
             batch=batch,
         )
     except StaleVersionError as conflict:
-        with _audit(by=by, reason="stale write refused"):
-            WriteConflict.objects.create(
-                incident=conflict.incident,
-                user=by if getattr(by, "pk", None) else None,
-                sent_version=conflict.sent_version,
-                current_version=conflict.current_version,
-                changed_fields=conflict.changed_fields,
-            )
+        _write_conflict_record(conflict=conflict, by=by, reason="stale write refused")
         raise
 
 
@@ -1281,14 +1289,7 @@ def incident_publish(
             public_reason=public_reason,
         )
     except StaleVersionError as conflict:
-        with _audit(by=by, reason="stale publish refused"):
-            WriteConflict.objects.create(
-                incident=conflict.incident,
-                user=by if getattr(by, "pk", None) else None,
-                sent_version=conflict.sent_version,
-                current_version=conflict.current_version,
-                changed_fields=conflict.changed_fields,
-            )
+        _write_conflict_record(conflict=conflict, by=by, reason="stale publish refused")
         raise
 
 
