@@ -552,12 +552,6 @@ class ImportBatchFilter(admin.SimpleListFilter):
 # ---------------------------------------------------------------------------------------
 
 
-def _range(low, high) -> str:
-    """The pages' wording (one helper, both languages): "not recorded" for a count
-    never entered, never 0 (DOMAIN.md "Not recorded is not zero")."""
-    return range_words(low, high)
-
-
 EXPORT_COLUMNS = (
     "code",
     "status",
@@ -728,19 +722,19 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
         description=_("civilians killed"), ordering=NullsLast("civilians_killed_max")
     )
     def civilians_killed(self, obj):
-        return _range(obj.civilians_killed_min, obj.civilians_killed_max)
+        return range_words(obj.civilians_killed_min, obj.civilians_killed_max)
 
     @admin.display(
         description=_("killed (all)"), ordering=NullsLast("total_killed_max")
     )
     def total_killed(self, obj):
-        return _range(obj.total_killed_min, obj.total_killed_max)
+        return range_words(obj.total_killed_min, obj.total_killed_max)
 
     @admin.display(
         description=_("injured (all)"), ordering=NullsLast("total_injured_max")
     )
     def total_injured(self, obj):
-        return _range(obj.total_injured_min, obj.total_injured_max)
+        return range_words(obj.total_injured_min, obj.total_injured_max)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -864,7 +858,9 @@ class IncidentAdmin(ServiceSaveMixin, admin.ModelAdmin):
             (_("injured (all)"), obj.total_injured_min, obj.total_injured_max),
         ]
         return format_html_join(
-            mark_safe("<br>"), "{}: {}", ((label, _range(a, b)) for label, a, b in rows)
+            mark_safe("<br>"),
+            "{}: {}",
+            ((label, range_words(a, b)) for label, a, b in rows),
         )
 
     @admin.display(description=_("public place"))

@@ -1501,10 +1501,6 @@ def _encode(params: dict | None) -> str:
     return query.urlencode(safe=",:")
 
 
-def rng_text(value: dict) -> str:
-    return range_words(value.get("min"), value.get("max"))
-
-
 def _top_parts(queryset: QuerySet[Incident], kind: str, base: str, limit: int = 8):
     """Top target types or weapons among a set of incidents (one GROUP BY)."""
     ids = queryset.order_by().values("id")
